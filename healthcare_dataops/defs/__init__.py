@@ -1,0 +1,1 @@
+"""Dagster definitions, one folder per source or stage, one short module per kind."""

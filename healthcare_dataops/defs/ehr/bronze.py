@@ -1,0 +1,93 @@
+"""Bronze EHR tables: the hospital's Synthea-format CSV exports, row for row."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from healthcare_dataops import landing_zone as layout
+from healthcare_dataops.defs.layers import bronze_spec
+from healthcare_dataops.defs.partitions import delivery_day_partitions
+from healthcare_dataops.formats.records import EHR_COLUMNS
+from healthcare_dataops.formats.synthea_csv import parse_synthea_csv
+from healthcare_dataops.lakehouse.bronze import BronzeTable, BronzeWriter, Delivery
+from healthcare_dataops.lakehouse.metadata import bronze_table_metadata, quarantine_metadata
+from healthcare_dataops.resources import LakehouseResource, LandingZoneResource
+
+EHR_QUARANTINE = "ehr_bronze_quarantine"
+
+_PREVIEW_COLUMNS = {
+    "patients": ("gender", "race", "ethnicity", "marital", "state"),
+    "encounters": ("encounterclass", "code", "description"),
+    "conditions": ("system", "code", "description"),
+    "medications": ("code", "description", "dispenses"),
+    # Not VALUE: Synthea's SDOH observations hold free text such as a street address.
+    "observations": ("category", "code", "description", "units", "type"),
+}
+
+EHR_BRONZE_TABLES = {
+    name: BronzeTable(
+        name=f"ehr_{name}",
+        columns=(*EHR_COLUMNS[name], "extra_columns"),
+        preview_columns=_PREVIEW_COLUMNS[name],
+    )
+    for name in layout.EHR_TABLES
+}
+
+
+def _parser_for(table: str):
+    return lambda stream, _file: parse_synthea_csv(stream, table)
+
+
+@dg.multi_asset(
+    specs=[
+        *(
+            bronze_spec(
+                table.name,
+                source=layout.EHR,
+                description=f"EHR {name}.csv rows as delivered (text), with file, line and "
+                "ingestion time. Holds PHI: only silver and later are de-identified.",
+            )
+            for name, table in EHR_BRONZE_TABLES.items()
+        ),
+        bronze_spec(
+            EHR_QUARANTINE,
+            source=layout.EHR,
+            description="EHR CSV records that could not be parsed, raw text and reason.",
+        ),
+    ],
+    partitions_def=delivery_day_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+)
+def ehr_bronze(
+    context: dg.AssetExecutionContext,
+    landing_zone: LandingZoneResource,
+    lakehouse: LakehouseResource,
+):
+    writer = BronzeWriter(lakehouse, landing_zone, EHR_QUARANTINE)
+    delivered = {
+        day: landing_zone.files(layout.EHR, day) for day in context.partition_keys
+    }
+    expected_names = {f"{name}.csv" for name in EHR_BRONZE_TABLES}
+    not_ingested = sorted(
+        f.relative_path for files in delivered.values() for f in files if f.name not in expected_names
+    )
+    if not_ingested:
+        context.log.warning(
+            f"{len(not_ingested)} EHR files are not tables this pipeline ingests and were left "
+            f"in the landing zone: {not_ingested[:20]}"
+        )
+    for name, table in EHR_BRONZE_TABLES.items():
+        deliveries = [
+            Delivery(day, file, _parser_for(name))
+            for day, files in delivered.items()
+            for file in files
+            if file.name == f"{name}.csv"
+        ]
+        report = writer.ingest(table, deliveries)
+        metadata = bronze_table_metadata(report)
+        if not_ingested:
+            metadata["files_not_ingested"] = dg.MetadataValue.json(not_ingested)
+        yield dg.MaterializeResult(asset_key=table.name, metadata=metadata)
+    yield dg.MaterializeResult(
+        asset_key=EHR_QUARANTINE, metadata=quarantine_metadata(writer.commit_quarantine())
+    )

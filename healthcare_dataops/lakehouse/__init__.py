@@ -1,0 +1,1 @@
+"""Delta Lake reads and writes shared by every asset."""

@@ -1,0 +1,21 @@
+"""The Delta Lake lakehouse: where each layer's tables live."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+LAYERS = ("bronze", "silver", "gold")
+
+
+class LakehouseResource(dg.ConfigurableResource):
+    """A lakehouse root (a local folder) holding one Delta table per asset, by layer."""
+
+    root: str
+
+    def table_uri(self, layer: str, table: str) -> str:
+        if layer not in LAYERS:
+            raise ValueError(f"unknown lakehouse layer {layer!r}; expected one of {LAYERS}")
+        return f"{self.root.rstrip('/')}/{layer}/{table}"
+
+    def storage_options(self) -> dict[str, str]:
+        return {}

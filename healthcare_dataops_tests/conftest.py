@@ -1,0 +1,21 @@
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+# CI and every checkout keep the real source samples in ../shared beside the repo root.
+SHARED_SAMPLES = Path(os.environ.get("HEALTHCARE_DATAOPS_SAMPLES", REPO_ROOT.parent / "shared" / "samples"))
+
+
+@pytest.fixture(scope="session")
+def samples_dir() -> Path:
+    """The real source files written by others; tests that need them skip where absent."""
+    if not SHARED_SAMPLES.is_dir():
+        pytest.skip(
+            f"real source samples not found at {SHARED_SAMPLES}: clone the repo beside "
+            "shared/ or set HEALTHCARE_DATAOPS_SAMPLES"
+        )
+    return SHARED_SAMPLES

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Prepares a fresh checkout: checks Python 3.11 and Java 17, creates .venv, installs the
+# pinned package with its test extras, and makes the local Dagster instance. Idempotent: a
+# second call with an unchanged pyproject.toml installs nothing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+python_bin=""
+for candidate in python3.11 python3 python; do
+  if command -v "$candidate" >/dev/null 2>&1 &&
+     "$candidate" -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else 1)' 2>/dev/null; then
+    python_bin=$(command -v "$candidate"); break
+  fi
+done
+if [ -z "$python_bin" ]; then
+  echo "error: Python 3.11 is required (python3.11 on PATH); none was found." >&2
+  exit 1
+fi
+
+if ! command -v java >/dev/null 2>&1; then
+  echo "error: Java 17 is required and 'java' is not on PATH." >&2
+  echo "       The JVM Spark engine (parity tests, cluster mode) needs it." >&2
+  echo "       Debian/Ubuntu: apt-get install openjdk-17-jre-headless; macOS: brew install openjdk@17" >&2
+  exit 1
+fi
+java_major=$(java -version 2>&1 | sed -n 's/.*version "\([0-9]*\).*/\1/p' | head -n 1)
+if [ "${java_major:-0}" -lt 17 ]; then
+  echo "error: Java 17 or newer is required; 'java' is version ${java_major:-unknown}." >&2
+  exit 1
+fi
+
+if [ ! -x .venv/bin/python ]; then
+  echo "==> creating .venv with $python_bin"
+  "$python_bin" -m venv .venv
+fi
+stamp=".venv/.installed-$(sha256sum pyproject.toml | cut -c1-16)"
+if [ ! -f "$stamp" ]; then
+  echo "==> installing healthcare-dataops and its pinned dependencies (a few minutes the first time)"
+  .venv/bin/python -m pip install --quiet --upgrade pip
+  .venv/bin/python -m pip install --quiet -e '.[dev]'
+  rm -f .venv/.installed-*
+  touch "$stamp"
+fi
+
+mkdir -p .dagster_home
+cp dagster.yaml .dagster_home/dagster.yaml
