@@ -1,7 +1,5 @@
 """Bronze EHR tables: the hospital's Synthea-format CSV exports, row for row."""
 
-from __future__ import annotations
-
 import dagster as dg
 
 from healthcare_dataops import landing_zone as layout

@@ -1,7 +1,5 @@
 """Bronze lab results: external labs' HL7 v2 messages, one row per OBX segment."""
 
-from __future__ import annotations
-
 import dagster as dg
 
 from healthcare_dataops import landing_zone as layout

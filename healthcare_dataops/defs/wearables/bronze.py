@@ -1,7 +1,5 @@
 """Bronze wearable data: Open mHealth and Apple Health readings, and device enrollments."""
 
-from __future__ import annotations
-
 import dagster as dg
 
 from healthcare_dataops import landing_zone as layout

@@ -1,0 +1,57 @@
+"""Materializing assets through Dagster on a landing zone and lakehouse of a test's own."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import dagster as dg
+import pyarrow as pa
+from dagster._core.storage.tags import (
+    ASSET_PARTITION_RANGE_END_TAG,
+    ASSET_PARTITION_RANGE_START_TAG,
+)
+from deltalake import DeltaTable
+
+from healthcare_dataops.defs.ehr.bronze import ehr_bronze
+from healthcare_dataops.defs.labs.bronze import lab_bronze
+from healthcare_dataops.defs.wearables.bronze import wearable_bronze
+from healthcare_dataops.resources import LakehouseResource, LandingZoneResource
+
+BRONZE_ASSETS = [ehr_bronze, lab_bronze, wearable_bronze]
+
+
+def materialize_days(
+    assets, first_day: str, last_day: str, *, landing: Path, lakehouse: Path, instance=None
+) -> dg.ExecuteInProcessResult:
+    """One run over the delivery days first..last, as the CLI's --partition-range runs it."""
+    return dg.materialize(
+        assets,
+        resources={
+            "landing_zone": LandingZoneResource(root=str(landing)),
+            "lakehouse": LakehouseResource(root=str(lakehouse)),
+        },
+        tags={ASSET_PARTITION_RANGE_START_TAG: first_day, ASSET_PARTITION_RANGE_END_TAG: last_day},
+        instance=instance,
+    )
+
+
+def metadata_of(result: dg.ExecuteInProcessResult, asset: str) -> dict[str, object]:
+    """The materialization metadata of ``asset`` in ``result``, as plain values."""
+    [event] = [
+        e for e in result.get_asset_materialization_events()
+        if e.asset_key == dg.AssetKey(asset)
+    ]
+    return {k: v.value for k, v in event.materialization.metadata.items()}
+
+
+def read_table(lakehouse: Path, layer: str, name: str) -> pa.Table:
+    return DeltaTable(str(lakehouse / layer / name)).to_pyarrow_table()
+
+
+def deliver(source_files: list[Path], landing: Path, source: str, day: str) -> None:
+    """Drop files into the landing zone as ``source`` would deliver them on ``day``."""
+    folder = landing / source / day
+    folder.mkdir(parents=True, exist_ok=True)
+    for path in source_files:
+        shutil.copyfile(path, folder / path.name)
