@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from pathlib import Path
 
 import dagster as dg
 
@@ -25,7 +26,17 @@ DEFAULT_FIRST_DELIVERY_DAY = "2025-01-01"
 
 
 def data_dir() -> str:
-    return os.environ.get(DATA_DIR) or DEFAULT_DATA_DIR
+    """Absolute, so the CLI, the UI and every run worker find the same lakehouse."""
+    configured = os.environ.get(DATA_DIR)
+    if configured:
+        return str(Path(configured).resolve())
+    return str(project_root() / DEFAULT_DATA_DIR)
+
+
+def project_root() -> Path:
+    """The checkout this package runs from, or the working directory of an installed image."""
+    checkout = Path(__file__).resolve().parent.parent
+    return checkout if (checkout / "pyproject.toml").is_file() else Path.cwd()
 
 
 def default_landing_root() -> str:
@@ -34,6 +45,14 @@ def default_landing_root() -> str:
 
 def default_lakehouse_root() -> str:
     return os.path.join(data_dir(), "lakehouse")
+
+
+def landing_root() -> str:
+    return os.environ.get(LANDING_ROOT) or default_landing_root()
+
+
+def lakehouse_root() -> str:
+    return os.environ.get(LAKEHOUSE_ROOT) or default_lakehouse_root()
 
 
 def env_or_default(name: str, default: str) -> str | dg.EnvVar:

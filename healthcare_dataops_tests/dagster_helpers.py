@@ -36,13 +36,26 @@ def materialize_days(
     )
 
 
-def metadata_of(result: dg.ExecuteInProcessResult, asset: str) -> dict[str, object]:
-    """The materialization metadata of ``asset`` in ``result``, as plain values."""
+def metadata_of(
+    result: dg.ExecuteInProcessResult, asset: str, partition: str | None = None
+) -> dict[str, object]:
+    """The metadata of ``asset``'s materialization (of ``partition``) in ``result``."""
     [event] = [
         e for e in result.get_asset_materialization_events()
         if e.asset_key == dg.AssetKey(asset)
+        and (partition is None or e.materialization.partition == partition)
     ]
     return {k: v.value for k, v in event.materialization.metadata.items()}
+
+
+def metadata_by_partition(
+    result: dg.ExecuteInProcessResult, asset: str
+) -> dict[str, dict[str, object]]:
+    return {
+        e.materialization.partition: {k: v.value for k, v in e.materialization.metadata.items()}
+        for e in result.get_asset_materialization_events()
+        if e.asset_key == dg.AssetKey(asset)
+    }
 
 
 def read_table(lakehouse: Path, layer: str, name: str) -> pa.Table:

@@ -11,9 +11,8 @@ days="${DAYS:-14}"
 start="${START_DATE:-2026-01-01}"
 end=$(python -c "import datetime as d; print(d.date.fromisoformat('$start') + d.timedelta(days=$days - 1))")
 
-echo "==> generating $patients patients x $days days of deliveries into data/landing"
-healthcare-dataops generate --landing data/landing --side data/generator \
-  --patients "$patients" --days "$days" --start-date "$start"
+echo "==> generating $patients patients x $days days of deliveries into the landing zone"
+healthcare-dataops generate --patients "$patients" --days "$days" --start-date "$start"
 
 echo "==> materializing every asset for delivery days $start...$end"
 dagster asset materialize -m healthcare_dataops.definitions --select '*' \

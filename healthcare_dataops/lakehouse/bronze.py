@@ -78,15 +78,13 @@ class Delivery:
 
 
 @dataclass
-class TableReport:
-    table: BronzeTable
-    uri: str
-    version: int | None
-    rows_written: int
-    rows_quarantined: int
-    files_ingested: list[str]
-    files_skipped: dict[str, str]
-    preview: list[dict[str, str | None]] = field(default_factory=list)
+class DayCounts:
+    """What one delivery day brought: rows, quarantined records, files read and skipped."""
+
+    rows_written: int = 0
+    rows_quarantined: int = 0
+    files_ingested: list[str] = field(default_factory=list)
+    files_skipped: dict[str, str] = field(default_factory=dict)
 
     @property
     def records_delivered(self) -> int:
@@ -94,11 +92,43 @@ class TableReport:
 
 
 @dataclass
+class TableReport:
+    table: BronzeTable
+    uri: str
+    version: int | None
+    days: dict[str, DayCounts]
+    preview: list[dict[str, str | None]] = field(default_factory=list)
+
+    @property
+    def rows_written(self) -> int:
+        return sum(d.rows_written for d in self.days.values())
+
+    @property
+    def rows_quarantined(self) -> int:
+        return sum(d.rows_quarantined for d in self.days.values())
+
+    @property
+    def records_delivered(self) -> int:
+        return self.rows_written + self.rows_quarantined
+
+    @property
+    def files_ingested(self) -> list[str]:
+        return [f for d in self.days.values() for f in d.files_ingested]
+
+    @property
+    def files_skipped(self) -> dict[str, str]:
+        return {k: v for d in self.days.values() for k, v in d.files_skipped.items()}
+
+
+@dataclass
 class QuarantineReport:
     uri: str
     version: int | None
-    rows: int
-    reasons: Counter[str]
+    reasons_by_day: dict[str, Counter[str]]
+
+    @property
+    def rows(self) -> int:
+        return sum(sum(c.values()) for c in self.reasons_by_day.values())
 
 
 class BronzeWriter:
@@ -116,23 +146,24 @@ class BronzeWriter:
         self._considered: dict[str, LandingFile] = {}
         self._days: set[str] = set()
 
-    def ingest(self, table: BronzeTable, deliveries: list[Delivery]) -> TableReport:
+    def ingest(
+        self, table: BronzeTable, days: list[str], deliveries: list[Delivery]
+    ) -> TableReport:
+        """Ingest ``deliveries`` (files of ``days``) into ``table``; counts are kept per day."""
         uri = self._lakehouse.table_uri("bronze", table.name)
         known = self._ingested_content(uri, table.name)
+        report = TableReport(table, uri, None, {day: DayCounts() for day in days})
         todo: list[Delivery] = []
-        skipped: dict[str, str] = {}
         for delivery in deliveries:
             path, digest = delivery.file.relative_path, delivery.file.sha256
             self._considered[path] = delivery.file
             self._days.add(delivery.day)
             earlier = known.get(digest)
             if earlier is not None and earlier != path:
-                skipped[path] = earlier
+                report.days[delivery.day].files_skipped[path] = earlier
                 continue
-            known[digest] = path
             todo.append(delivery)
 
-        report = TableReport(table, uri, None, 0, 0, [d.file.relative_path for d in todo], skipped)
         if todo:
             report.version = delta_tables.replace_where(
                 uri,
@@ -146,8 +177,10 @@ class BronzeWriter:
 
     def commit_quarantine(self) -> QuarantineReport:
         """Replace the quarantine rows of every file this run considered; call it last."""
-        reasons = Counter(str(row["reason"]) for row in self._rejected)
-        report = QuarantineReport(self._quarantine_uri, None, len(self._rejected), reasons)
+        reasons: dict[str, Counter[str]] = {day: Counter() for day in sorted(self._days)}
+        for row in self._rejected:
+            reasons[row["delivery_date"].isoformat()][str(row["reason"])] += 1
+        report = QuarantineReport(self._quarantine_uri, None, reasons)
         if self._considered:
             report.version = delta_tables.replace_where(
                 self._quarantine_uri,
@@ -167,7 +200,7 @@ class BronzeWriter:
         )
 
     def _ingested_content(self, uri: str, table_name: str) -> dict[str, str]:
-        """Content hash → the file it was first ingested from, in the table or its quarantine."""
+        """Content hash → the file whose records it brought, in the table or its quarantine."""
         known: dict[str, str] = {}
         pairs = delta_tables.read_columns(uri, ["source_file_sha256", "source_file"], self._storage)
         if pairs is not None:
@@ -187,7 +220,17 @@ class BronzeWriter:
         self, table: BronzeTable, todo: list[Delivery], report: TableReport
     ) -> Iterator[pa.RecordBatch]:
         rows: list[dict[str, object]] = []
+        # Content that brought records earlier in this run; an empty file (a header alone)
+        # repeats every day and is no re-delivery.
+        first_file_of: dict[str, str] = {}
         for delivery in todo:
+            path, digest = delivery.file.relative_path, delivery.file.sha256
+            counts = report.days[delivery.day]
+            if digest in first_file_of:
+                counts.files_skipped[path] = first_file_of[digest]
+                continue
+            counts.files_ingested.append(path)
+            records_before = counts.records_delivered
             provenance = {
                 "source_file": delivery.file.relative_path,
                 "source_file_sha256": delivery.file.sha256,
@@ -198,18 +241,20 @@ class BronzeWriter:
                 for result in delivery.parse(stream, delivery.file):
                     if isinstance(result, Rejected):
                         self._reject(table, result, provenance)
-                        report.rows_quarantined += 1
+                        counts.rows_quarantined += 1
                         continue
                     row: dict[str, object] = dict(result.values)
                     row.update(_positions(table.position_columns, result.position))
                     row.update(provenance)
                     rows.append(row)
-                    report.rows_written += 1
+                    counts.rows_written += 1
                     if len(report.preview) < PREVIEW_ROWS:
                         report.preview.append({c: result.values.get(c) for c in table.preview_columns})
                     if len(rows) >= BATCH_ROWS:
                         yield from _to_batches(rows, table.schema)
                         rows = []
+            if counts.records_delivered > records_before:
+                first_file_of[digest] = path
         yield from _to_batches(rows, table.schema)
 
     def _reject(self, table: BronzeTable, rejected: Rejected, provenance: dict[str, object]) -> None:

@@ -1,13 +1,58 @@
-"""What a bronze materialization tells the UI: counts, conservation, version, schema, preview."""
+"""What a bronze materialization tells the UI: counts, conservation, version, schema, preview.
+
+A run may cover many delivery days. Counts belong to a day, so they are attached to that
+day's partition; the Delta version, schema and preview belong to the run.
+"""
 
 from __future__ import annotations
 
 import dagster as dg
 import pyarrow as pa
 
-from healthcare_dataops.lakehouse.bronze import QuarantineReport, TableReport
+from healthcare_dataops.lakehouse.bronze import DayCounts, QuarantineReport, TableReport
 
 _DAGSTER_TYPES = {pa.string(): "string", pa.int64(): "int64", pa.date32(): "date"}
+
+
+def bronze_result(context: dg.AssetExecutionContext, report: TableReport) -> dg.MaterializeResult:
+    for day, counts in report.days.items():
+        context.add_asset_metadata(
+            _day_metadata(counts, report.table.file_names_in_metadata),
+            asset_key=report.table.name,
+            partition_key=day,
+        )
+    context.log.info(
+        f"{report.table.name}: {report.rows_written} rows + {report.rows_quarantined} "
+        f"quarantined from {len(report.files_ingested)} files, "
+        f"{len(report.files_skipped)} files skipped as re-delivered"
+    )
+    metadata: dict[str, object] = {
+        "table_uri": dg.MetadataValue.path(report.uri),
+        "dagster/column_schema": column_schema(report.table.schema),
+    }
+    if report.version is not None:
+        metadata["delta_version"] = report.version
+    if report.preview:
+        metadata["preview"] = dg.MetadataValue.md(_markdown_table(report.preview))
+    return dg.MaterializeResult(asset_key=report.table.name, metadata=metadata)
+
+
+def quarantine_result(
+    context: dg.AssetExecutionContext, asset_key: str, report: QuarantineReport
+) -> dg.MaterializeResult:
+    for day, reasons in report.reasons_by_day.items():
+        context.add_asset_metadata(
+            {
+                "dagster/row_count": sum(reasons.values()),
+                "reasons": dg.MetadataValue.json(dict(reasons.most_common())),
+            },
+            asset_key=asset_key,
+            partition_key=day,
+        )
+    metadata: dict[str, object] = {"table_uri": dg.MetadataValue.path(report.uri)}
+    if report.version is not None:
+        metadata["delta_version"] = report.version
+    return dg.MaterializeResult(asset_key=asset_key, metadata=metadata)
 
 
 def column_schema(schema: pa.Schema) -> dg.TableSchema:
@@ -18,40 +63,23 @@ def column_schema(schema: pa.Schema) -> dg.TableSchema:
     )
 
 
-def bronze_table_metadata(report: TableReport) -> dict[str, object]:
-    files = report.files_ingested if report.table.file_names_in_metadata else []
+def _day_metadata(counts: DayCounts, with_file_names: bool) -> dict[str, object]:
     metadata: dict[str, object] = {
-        "dagster/row_count": report.rows_written,
-        "rows_quarantined": report.rows_quarantined,
-        "records_delivered": report.records_delivered,
+        "dagster/row_count": counts.rows_written,
+        "rows_quarantined": counts.rows_quarantined,
+        "records_delivered": counts.records_delivered,
         "conservation": dg.MetadataValue.md(
-            f"{report.rows_written} rows + {report.rows_quarantined} quarantined = "
-            f"{report.records_delivered} records delivered in {len(report.files_ingested)} files"
+            f"{counts.rows_written} rows + {counts.rows_quarantined} quarantined = "
+            f"{counts.records_delivered} records delivered in "
+            f"{len(counts.files_ingested)} files"
         ),
-        "files_ingested": len(report.files_ingested),
-        "files_skipped_as_redelivered": len(report.files_skipped),
-        "table_uri": dg.MetadataValue.path(report.uri),
-        "dagster/column_schema": column_schema(report.table.schema),
+        "files_ingested": len(counts.files_ingested),
+        "files_skipped_as_redelivered": len(counts.files_skipped),
     }
-    if report.version is not None:
-        metadata["delta_version"] = report.version
-    if files:
-        metadata["files"] = dg.MetadataValue.json(files)
-    if report.files_skipped and report.table.file_names_in_metadata:
-        metadata["redelivered_files"] = dg.MetadataValue.json(report.files_skipped)
-    if report.preview:
-        metadata["preview"] = dg.MetadataValue.md(_markdown_table(report.preview))
-    return metadata
-
-
-def quarantine_metadata(report: QuarantineReport) -> dict[str, object]:
-    metadata: dict[str, object] = {
-        "dagster/row_count": report.rows,
-        "table_uri": dg.MetadataValue.path(report.uri),
-        "reasons": dg.MetadataValue.json(dict(report.reasons.most_common())),
-    }
-    if report.version is not None:
-        metadata["delta_version"] = report.version
+    if with_file_names and counts.files_ingested:
+        metadata["files"] = dg.MetadataValue.json(counts.files_ingested)
+    if with_file_names and counts.files_skipped:
+        metadata["redelivered_files"] = dg.MetadataValue.json(counts.files_skipped)
     return metadata
 
 

@@ -38,7 +38,7 @@ def _run(landing, lakehouse, days):
         for day in days
         for f in landing.files("ehr", day)
     ]
-    report = writer.ingest(ENCOUNTERS, deliveries)
+    report = writer.ingest(ENCOUNTERS, days, deliveries)
     return report, writer.commit_quarantine()
 
 
@@ -99,4 +99,22 @@ def test_rows_of_files_gone_from_the_landing_zone_are_kept(zone):
     (root / "ehr" / "2026-01-01" / "encounters.csv").unlink()
     report, _ = _run(landing, lakehouse, ["2026-01-01"])
     assert report.version is None
+    assert _table(lakehouse).num_rows == 1
+
+
+def test_identical_files_without_records_are_not_reported_as_redeliveries(zone):
+    root, landing, lakehouse = zone
+    for day in ("2026-01-01", "2026-01-02"):
+        _deliver(root, day, HEADER)  # a day with nothing new: the header alone
+    report, _ = _run(landing, lakehouse, ["2026-01-01", "2026-01-02"])
+    assert report.files_skipped == {}
+    assert len(report.files_ingested) == 2
+
+
+def test_a_copy_delivered_in_the_same_run_is_ingested_once(zone):
+    root, landing, lakehouse = zone
+    _deliver(root, "2026-01-01", HEADER + _row(1))
+    _deliver(root, "2026-01-02", HEADER + _row(1))
+    report, _ = _run(landing, lakehouse, ["2026-01-01", "2026-01-02"])
+    assert report.files_skipped == {"ehr/2026-01-02/encounters.csv": "ehr/2026-01-01/encounters.csv"}
     assert _table(lakehouse).num_rows == 1

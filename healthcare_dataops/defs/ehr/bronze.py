@@ -8,7 +8,7 @@ from healthcare_dataops.defs.partitions import delivery_day_partitions
 from healthcare_dataops.formats.records import EHR_COLUMNS
 from healthcare_dataops.formats.synthea_csv import parse_synthea_csv
 from healthcare_dataops.lakehouse.bronze import BronzeTable, BronzeWriter, Delivery
-from healthcare_dataops.lakehouse.metadata import bronze_table_metadata, quarantine_metadata
+from healthcare_dataops.lakehouse.metadata import bronze_result, quarantine_result
 from healthcare_dataops.resources import LakehouseResource, LandingZoneResource
 
 EHR_QUARANTINE = "ehr_bronze_quarantine"
@@ -66,14 +66,16 @@ def ehr_bronze(
         day: landing_zone.files(layout.EHR, day) for day in context.partition_keys
     }
     expected_names = {f"{name}.csv" for name in EHR_BRONZE_TABLES}
-    not_ingested = sorted(
-        f.relative_path for files in delivered.values() for f in files if f.name not in expected_names
-    )
-    if not_ingested:
-        context.log.warning(
-            f"{len(not_ingested)} EHR files are not tables this pipeline ingests and were left "
-            f"in the landing zone: {not_ingested[:20]}"
-        )
+    for day, files in delivered.items():
+        not_ingested = [f.relative_path for f in files if f.name not in expected_names]
+        if not_ingested:
+            # Other Synthea tables (allergies, careplans, ...) stay in the landing zone, on record.
+            context.log.warning(f"{len(not_ingested)} EHR files of {day} are not ingested: {not_ingested}")
+            context.add_asset_metadata(
+                {"files_not_ingested": dg.MetadataValue.json(not_ingested)},
+                asset_key=EHR_BRONZE_TABLES["patients"].name,
+                partition_key=day,
+            )
     for name, table in EHR_BRONZE_TABLES.items():
         deliveries = [
             Delivery(day, file, _parser_for(name))
@@ -81,11 +83,5 @@ def ehr_bronze(
             for file in files
             if file.name == f"{name}.csv"
         ]
-        report = writer.ingest(table, deliveries)
-        metadata = bronze_table_metadata(report)
-        if not_ingested:
-            metadata["files_not_ingested"] = dg.MetadataValue.json(not_ingested)
-        yield dg.MaterializeResult(asset_key=table.name, metadata=metadata)
-    yield dg.MaterializeResult(
-        asset_key=EHR_QUARANTINE, metadata=quarantine_metadata(writer.commit_quarantine())
-    )
+        yield bronze_result(context, writer.ingest(table, context.partition_keys, deliveries))
+    yield quarantine_result(context, EHR_QUARANTINE, writer.commit_quarantine())

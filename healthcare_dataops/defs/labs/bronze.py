@@ -9,7 +9,7 @@ from healthcare_dataops.formats.hl7v2 import parse_hl7_file
 from healthcare_dataops.formats.records import LAB_RESULT_COLUMNS
 from healthcare_dataops.formats.unrecognised import reject_whole_file
 from healthcare_dataops.lakehouse.bronze import BronzeTable, BronzeWriter, Delivery
-from healthcare_dataops.lakehouse.metadata import bronze_table_metadata, quarantine_metadata
+from healthcare_dataops.lakehouse.metadata import bronze_result, quarantine_result
 from healthcare_dataops.resources import LakehouseResource, LandingZoneResource
 
 LAB_QUARANTINE = "lab_bronze_quarantine"
@@ -62,8 +62,5 @@ def lab_bronze(
         for day in context.partition_keys
         for file in landing_zone.files(layout.LABS, day)
     ]
-    report = writer.ingest(LAB_RESULTS_RAW, deliveries)
-    yield dg.MaterializeResult(asset_key=LAB_RESULTS_RAW.name, metadata=bronze_table_metadata(report))
-    yield dg.MaterializeResult(
-        asset_key=LAB_QUARANTINE, metadata=quarantine_metadata(writer.commit_quarantine())
-    )
+    yield bronze_result(context, writer.ingest(LAB_RESULTS_RAW, context.partition_keys, deliveries))
+    yield quarantine_result(context, LAB_QUARANTINE, writer.commit_quarantine())

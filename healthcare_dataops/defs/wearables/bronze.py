@@ -11,7 +11,7 @@ from healthcare_dataops.formats.records import ENROLLMENT_COLUMNS, WEARABLE_READ
 from healthcare_dataops.formats.synthea_csv import parse_enrollment_csv
 from healthcare_dataops.formats.unrecognised import reject_whole_file
 from healthcare_dataops.lakehouse.bronze import BronzeTable, BronzeWriter, Delivery
-from healthcare_dataops.lakehouse.metadata import bronze_table_metadata, quarantine_metadata
+from healthcare_dataops.lakehouse.metadata import bronze_result, quarantine_result
 from healthcare_dataops.resources import LakehouseResource, LandingZoneResource
 from healthcare_dataops.resources.landing_zone import LandingFile
 
@@ -84,8 +84,5 @@ def wearable_bronze(
             else:
                 readings.append(Delivery(day, file, _reading_parser_for(file.name)))
     for table, deliveries in ((WEARABLE_READINGS_RAW, readings), (WEARABLE_ENROLLMENTS_RAW, enrollments)):
-        report = writer.ingest(table, deliveries)
-        yield dg.MaterializeResult(asset_key=table.name, metadata=bronze_table_metadata(report))
-    yield dg.MaterializeResult(
-        asset_key=WEARABLE_QUARANTINE, metadata=quarantine_metadata(writer.commit_quarantine())
-    )
+        yield bronze_result(context, writer.ingest(table, context.partition_keys, deliveries))
+    yield quarantine_result(context, WEARABLE_QUARANTINE, writer.commit_quarantine())

@@ -1,0 +1,158 @@
+"""Inpatient stays: admission through the ED, daily labs, and discharge with its label.
+
+State-changing draws (times, length of stay, lab values, the readmission draw) come from
+streams that never depend on whether a day is written; the EHR row details come from a
+separate stream, so a run that only re-simulates earlier days draws exactly the same.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+
+from . import codes
+from .ehr_rows import condition_row, encounter_row, medication_row, vital_rows
+from .lab_orders import make_order
+from .population import HOSPITALS
+from .risk import RiskInputs, readmission_probability
+from .seeding import day_key, stable_uuid, stream
+from .wearable_day import IN_HOSPITAL
+
+YEAR_MINUTES = 365 * 1440
+
+
+@dataclass
+class Stay:
+    patient: int
+    admit_day: int
+    ed_id: str
+    encounter_id: str
+    ed_start: int  # minutes from the epoch's midnight, hospital-local
+    start: int
+    discharge_day: int
+    discharge: int
+    reason: tuple[str, str]
+    severity: int  # illness level on admission, 5..9
+    recovery_rate: float
+    acute: float
+    prior_admissions_12m: int
+    latest: dict[str, float] = field(default_factory=dict)
+
+    def level_on(self, day: int) -> int:
+        return int(round(self.severity * math.exp(-self.recovery_rate * (day - self.admit_day))))
+
+
+def choose_reason(panel, i: int, u: float) -> tuple[str, str]:
+    weights = [w * (3.0 if bit is not None and panel.has_chronic(i, bit) else (0.15 if bit is not None else 1.0))
+               for _, _, bit, w in codes.ADMISSION_REASONS]
+    target, total = u * sum(weights), 0.0
+    for (code, description, _, _), w in zip(codes.ADMISSION_REASONS, weights):
+        total += w
+        if target < total:
+            return code, description
+    return codes.ADMISSION_REASONS[-1][:2]
+
+
+def admit(sim, i: int, day: int) -> Stay:
+    rng = stream(sim.seed, "admission", i, day_key(day))
+    panel = sim.panel
+    ed_start = day * 1440 + 360 + int(rng.integers(0, 840))
+    start = min(ed_start + 120 + int(rng.integers(0, 240)), day * 1440 + 1439)
+    chf = panel.has_chronic(i, codes.CHF)
+    los = int(min(max(1 + round(rng.gamma(2.2, 1.5 * (1.25 if chf else 1.0))), 2), 14))
+    prior = sum(1 for s in sim.admission_starts(i) if start - YEAR_MINUTES <= s < start)
+    stay = Stay(
+        patient=i, admit_day=day, ed_id=stable_uuid(sim.seed, "encounter", i, day, "ed"),
+        encounter_id=stable_uuid(sim.seed, "encounter", i, day, "inpatient"), ed_start=ed_start,
+        start=start, discharge_day=day + los,
+        discharge=(day + los) * 1440 + 600 + int(rng.integers(0, 420)),
+        reason=choose_reason(panel, i, float(rng.random())), severity=5 + int(rng.integers(0, 5)),
+        recovery_rate=float(rng.uniform(0.12, 0.6)), acute=float(rng.uniform(0.3, 1.0)),
+        prior_admissions_12m=prior,
+    )
+    sim.admissions.setdefault(i, []).append(start)
+    panels = ["CBC", "BMP"] + (["A1C"] if panel.has_chronic(i, codes.DIABETES) or rng.random() < 0.2 else [])
+    for key in panels:
+        _order(sim, stay, key, ed_start + 20, int(rng.integers(45, 150)), stay.acute, rng)
+    if sim.writing:
+        sim.emit("encounters", encounter_row(sim.ctx, i, stay.ed_id, "emergency", "emergency", ed_start,
+                                             start, _hospital(sim, i), stay.reason))
+    return stay
+
+
+def inpatient_day(sim, stay: Stay, day: int) -> None:
+    rng = stream(sim.seed, "inpatient_day", stay.patient, day_key(day))
+    acute = stay.acute * math.exp(-stay.recovery_rate * (day - stay.admit_day))
+    drawn = day * 1440 + 300 + int(rng.integers(0, 90))
+    for key in ("BMP", "CBC"):
+        _order(sim, stay, key, drawn, int(rng.integers(50, 130)), acute, rng)
+    if sim.panel.has_chronic(stay.patient, codes.DIABETES):
+        for clock in (450, 990):  # point-of-care glucose before breakfast and dinner
+            when = day * 1440 + clock + int(rng.integers(0, 30))
+            if when < stay.discharge - 60:
+                _order(sim, stay, "POCGLU", when, 5 + int(rng.integers(0, 20)), acute, rng)
+
+
+def discharge(sim, stay: Stay, day: int) -> RiskInputs:
+    i, panel = stay.patient, sim.panel
+    date = sim.epoch + dt.timedelta(days=day)
+    flags = {name: panel.has_chronic(i, bit) for name, bit in (
+        ("diabetes", codes.DIABETES), ("hypertension", codes.HYPERTENSION), ("chf", codes.CHF),
+        ("copd", codes.COPD), ("cad", codes.CAD), ("afib", codes.AFIB))}
+    flags["ckd"] = panel.has_chronic(i, codes.CKD_EARLY) or panel.has_chronic(i, codes.CKD_STAGE3)
+    rhr_delta, steps = sim.wearable_inputs(i, stay.admit_day, day)
+    return RiskInputs(
+        age=panel.age_on(i, date), **flags, prior_admissions_12m=stay.prior_admissions_12m,
+        length_of_stay_days=round((stay.discharge - stay.start) / 1440, 4),
+        creatinine=stay.latest["2160-0"], sodium=stay.latest["2951-2"], hemoglobin=stay.latest["718-7"],
+        hba1c=sim.last_hba1c.get(i), resting_hr_delta=rhr_delta, steps_per_day_7d=steps,
+    )
+
+
+def draw_readmission(sim, stay: Stay, inputs: RiskInputs) -> tuple[float, int | None]:
+    """The label is one Bernoulli draw from the risk: returns (p, days until readmission)."""
+    p = readmission_probability(inputs)
+    rng = stream(sim.seed, "readmission", stay.patient, day_key(stay.discharge_day))
+    u, gap = float(rng.random()), 1 + int(rng.integers(0, 29))
+    return p, (gap if u < p else None)
+
+
+def stay_rows(sim, stay: Stay) -> None:
+    """The closed stay as the EHR exports it on the discharge day."""
+    ctx, i = sim.ctx, stay.patient
+    rng = stream(sim.seed, "stay_rows", i, day_key(stay.admit_day))
+    sim.emit("encounters", encounter_row(ctx, i, stay.encounter_id, "inpatient", "inpatient", stay.start,
+                                         stay.discharge, _hospital(sim, i), stay.reason))
+    start_date = sim.epoch + dt.timedelta(days=stay.admit_day)
+    stop_date = sim.epoch + dt.timedelta(days=stay.discharge_day)
+    sim.emit("conditions", condition_row(ctx, i, stay.encounter_id, *stay.reason, start_date, stop_date))
+    meds = list(codes.INPATIENT_MEDICATIONS)
+    if stay.reason[0] in codes.REASON_MEDICATIONS:
+        meds.append(codes.REASON_MEDICATIONS[stay.reason[0]])
+    los_days = stay.discharge_day - stay.admit_day
+    for med in meds:
+        sim.emit("medications", medication_row(ctx, i, stay.encounter_id, med, stay.start + 30,
+                                               stay.discharge, max(1, los_days), stay.reason))
+    for day in range(stay.admit_day, stay.discharge_day + 1):
+        when = max(stay.start + 15, day * 1440 + 480 + int(rng.integers(0, 60)))
+        if when < stay.discharge:
+            for row in vital_rows(ctx, i, stay.encounter_id, when, stay.level_on(day), rng):
+                sim.emit("observations", row)
+
+
+def status_in_hospital(stay: Stay, day: int) -> int:
+    return min(stay.level_on(day), 15) | IN_HOSPITAL
+
+
+def _hospital(sim, i: int) -> str:
+    return HOSPITALS[int(sim.panel.hospital[i])][0]
+
+
+def _order(sim, stay: Stay, key: str, collected: int, turnaround: int, acute: float, rng) -> None:
+    lab = HOSPITALS[int(sim.panel.hospital[stay.patient])][1]
+    order = make_order(sim.seed, lab, sim.panel, stay.patient, key, sim.ctx.local(collected),
+                       turnaround, acute, rng)
+    if collected < stay.discharge:
+        stay.latest.update(order.values)
+    sim.lab(order)
