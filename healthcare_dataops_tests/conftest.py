@@ -19,3 +19,23 @@ def samples_dir() -> Path:
             "shared/ or set HEALTHCARE_DATAOPS_SAMPLES"
         )
     return SHARED_SAMPLES
+
+
+@pytest.fixture(scope="session")
+def spark():
+    """The embedded Sail engine, one session for the whole test run."""
+    from healthcare_dataops.resources.spark import SparkResource
+
+    return SparkResource().spark_session
+
+
+@pytest.fixture(scope="session")
+def jvm_spark():
+    """pyspark's own JVM engine (local[2]) for parity tests; Parquet only, no Delta JARs."""
+    import shutil
+
+    if shutil.which("java") is None:
+        pytest.skip("Java 17 not found on PATH: the JVM Spark parity engine needs it")
+    from healthcare_dataops.resources.spark import SparkResource
+
+    return SparkResource(remote="local[2]").spark_session

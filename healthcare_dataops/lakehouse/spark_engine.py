@@ -1,0 +1,137 @@
+"""One Spark Connect session per process: the embedded Sail engine, or any Spark Connect URL.
+
+Starting an engine costs from half a second (Sail) to several (JVM Spark), so a run process
+starts it once, on first use, and every step of the run shares it. The transforms use only
+the Spark Connect DataFrame API, so the same code runs on Sail here and on a Spark 4 cluster.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import socket
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import pyspark
+
+from pyspark.sql import SparkSession
+
+EMBEDDED_SAIL = "sail"
+
+# Timestamps are stored and compared in UTC whatever the machine's zone.
+_SESSION_DEFAULTS = {"spark.sql.session.timeZone": "UTC"}
+
+_lock = threading.Lock()
+_sessions: dict[str, SparkSession] = {}
+_startup_seconds: dict[str, float] = {}
+_sail_server = None
+_jvm_servers: list[subprocess.Popen] = []
+
+
+def connect(remote: str, spark_config: dict[str, str] | None = None) -> SparkSession:
+    """The process's session for ``remote`` (``sail``, ``sc://host:port`` or ``local[N]``)."""
+    with _lock:
+        if remote in _sessions:
+            return _sessions[remote]
+        started = time.perf_counter()
+        if remote == EMBEDDED_SAIL:
+            url = _embedded_sail_url()
+        elif remote.startswith("local"):
+            url = _jvm_connect_server_url(remote)
+        else:
+            url = remote
+        builder = SparkSession.builder.remote(url)
+        for key, value in {**_SESSION_DEFAULTS, **(spark_config or {})}.items():
+            builder = builder.config(key, value)
+        # create(), not getOrCreate(): a process may hold sessions on two engines (the parity
+        # tests do), and getOrCreate() would hand back the first one whatever the URL.
+        session = builder.create()
+        _sessions[remote] = session
+        _startup_seconds[remote] = time.perf_counter() - started
+        return session
+
+
+def startup_seconds(remote: str) -> float | None:
+    """How long this process took to start the engine for ``remote`` (None: not started)."""
+    return _startup_seconds.get(remote)
+
+
+def _embedded_sail_url() -> str:
+    global _sail_server
+    if _sail_server is None:
+        from pysail.spark import SparkConnectServer
+
+        server = SparkConnectServer("127.0.0.1", 0)
+        server.start(background=True)
+        _sail_server = server
+    _, port = _sail_server.listening_address
+    return f"sc://127.0.0.1:{port}"
+
+
+def _jvm_connect_server_url(master: str) -> str:
+    """pyspark's own JVM Spark Connect server, in a child process on a free loopback port.
+
+    A server of its own (rather than ``builder.remote("local[N]")``) so that a process can hold
+    a JVM session beside an embedded Sail one: pyspark keeps one local session per process.
+    """
+    port = _free_port()
+    spark_home = Path(pyspark.__file__).parent
+    command = [
+        str(spark_home / "bin" / "spark-submit"),
+        "--class", "org.apache.spark.sql.connect.service.SparkConnectServer",
+        "--master", master,
+        "--conf", "spark.connect.grpc.binding.address=127.0.0.1",
+        "--conf", f"spark.connect.grpc.binding.port={port}",
+        "--conf", "spark.ui.enabled=false",
+        "--conf", "spark.ui.showConsoleProgress=false",
+        "--conf", "spark.sql.session.timeZone=UTC",
+        "spark-internal",
+    ]
+    env = {**os.environ, "SPARK_HOME": str(spark_home), "SPARK_LOCAL_IP": "127.0.0.1"}
+    server = subprocess.Popen(
+        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
+    _jvm_servers.append(server)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(
+                f"the JVM Spark Connect server exited with {server.returncode}: "
+                f"{server.stderr.read()[-2000:] if server.stderr else ''}"
+            )
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return f"sc://127.0.0.1:{port}"
+        time.sleep(0.2)
+    server.kill()
+    raise TimeoutError(f"the JVM Spark Connect server did not listen on 127.0.0.1:{port} in 120 s")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@atexit.register
+def _stop_all() -> None:
+    global _sail_server
+    for session in _sessions.values():
+        try:
+            session.stop()
+        except Exception:  # the server may already be gone at interpreter exit
+            pass
+    _sessions.clear()
+    if _sail_server is not None:
+        _sail_server.stop()
+        _sail_server = None
+    for server in _jvm_servers:
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+    _jvm_servers.clear()
