@@ -1,15 +1,32 @@
 """Assembles the project's Definitions; every definition lives in ``defs/``."""
 
-from __future__ import annotations
-
 import dagster as dg
 
 from healthcare_dataops.defs.ehr.bronze import ehr_bronze
+from healthcare_dataops.defs.ehr.silver import ehr_silver_assets
 from healthcare_dataops.defs.labs.bronze import lab_bronze
+from healthcare_dataops.defs.labs.silver import lab_results_silver
 from healthcare_dataops.defs.wearables.bronze import wearable_bronze
+from healthcare_dataops.defs.wearables.silver import (
+    device_enrollments_silver,
+    wearable_readings_silver,
+    wearable_vitals,
+)
 from healthcare_dataops.resources import build_resources
 
 defs = dg.Definitions(
-    assets=[ehr_bronze, lab_bronze, wearable_bronze],
+    assets=[
+        ehr_bronze,
+        lab_bronze,
+        wearable_bronze,
+        *ehr_silver_assets,
+        lab_results_silver,
+        device_enrollments_silver,
+        wearable_readings_silver,
+        wearable_vitals,
+    ],
     resources=build_resources(),
+    # Every step of a run shares one process, and so one Spark engine session: starting an
+    # engine per step would cost more than most steps do.
+    executor=dg.in_process_executor,
 )

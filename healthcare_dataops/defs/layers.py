@@ -5,6 +5,7 @@ from __future__ import annotations
 import dagster as dg
 
 BRONZE = "bronze"
+SILVER = "silver"
 
 
 def bronze_spec(name: str, *, source: str, description: str) -> dg.AssetSpec:
@@ -14,4 +15,15 @@ def bronze_spec(name: str, *, source: str, description: str) -> dg.AssetSpec:
         group_name=BRONZE,
         kinds={"python", "delta"},
         tags={"layer": BRONZE, "source": source},
+    )
+
+
+def silver_spec(name: str, *, source: str, deps: list[str], description: str) -> dg.AssetSpec:
+    return dg.AssetSpec(
+        name,
+        description=description,
+        deps=deps,
+        group_name=SILVER,
+        kinds={"spark", "delta"},
+        tags={"layer": SILVER, "source": source},
     )

@@ -164,12 +164,15 @@ class BronzeWriter:
                 continue
             todo.append(delivery)
 
-        if todo:
+        # A first run with nothing delivered still creates the (empty) table for downstream.
+        if todo or delta_tables.open_table(uri, self._storage) is None:
             report.version = delta_tables.replace_where(
                 uri,
                 self._batches(table, todo, report),
                 table.schema,
-                predicate=self._files_predicate([d.file.relative_path for d in todo], todo),
+                predicate=self._files_predicate([d.file.relative_path for d in todo], todo)
+                if todo
+                else "false",
                 partition_by=[PARTITION_COLUMN],
                 storage_options=self._storage,
             )
@@ -181,12 +184,14 @@ class BronzeWriter:
         for row in self._rejected:
             reasons[row["delivery_date"].isoformat()][str(row["reason"])] += 1
         report = QuarantineReport(self._quarantine_uri, None, reasons)
-        if self._considered:
+        if self._considered or delta_tables.open_table(self._quarantine_uri, self._storage) is None:
             report.version = delta_tables.replace_where(
                 self._quarantine_uri,
                 _to_batches(self._rejected, QUARANTINE_SCHEMA),
                 QUARANTINE_SCHEMA,
-                predicate=self._files_predicate(list(self._considered), None),
+                predicate=self._files_predicate(list(self._considered), None)
+                if self._considered
+                else "false",
                 partition_by=[PARTITION_COLUMN],
                 storage_options=self._storage,
             )

@@ -10,6 +10,7 @@ import dagster as dg
 import pyarrow as pa
 
 from healthcare_dataops.lakehouse.bronze import DayCounts, QuarantineReport, TableReport
+from healthcare_dataops.lakehouse.silver import SilverBatchReport
 
 _DAGSTER_TYPES = {pa.string(): "string", pa.int64(): "int64", pa.date32(): "date"}
 
@@ -90,3 +91,44 @@ def _markdown_table(rows: list[dict[str, str | None]]) -> str:
         cells = [str(row[c] if row[c] is not None else "").replace("|", "\\|") for c in columns]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+def silver_results(
+    context: dg.AssetExecutionContext, report: SilverBatchReport, *, engine_startup_seconds: float | None
+) -> list[dg.MaterializeResult]:
+    """The silver table's and its quarantine's results; counts go to each day's partition."""
+    table, quarantine = report.table.name, report.table.quarantine_name
+    for day, outcome in report.days.items():
+        context.add_asset_metadata(
+            {
+                "rows_in": outcome.rows_in,
+                "dagster/row_count": outcome.written,
+                "rows_quarantined": outcome.quarantined,
+                "duplicates_removed": outcome.duplicates,
+                "conservation": dg.MetadataValue.md(
+                    f"{outcome.rows_in} bronze rows = {outcome.written} silver + "
+                    f"{outcome.quarantined} quarantined + {outcome.duplicates} duplicates removed"
+                ),
+            },
+            asset_key=table,
+            partition_key=day,
+        )
+        context.add_asset_metadata(
+            {
+                "dagster/row_count": outcome.quarantined,
+                "reasons": dg.MetadataValue.json(outcome.reasons),
+            },
+            asset_key=quarantine,
+            partition_key=day,
+        )
+    run_level: dict[str, object] = {"step_seconds": round(report.seconds, 3)}
+    if engine_startup_seconds is not None:
+        run_level["engine_startup_seconds"] = round(engine_startup_seconds, 3)
+    return [
+        dg.MaterializeResult(
+            asset_key=table, metadata={**run_level, "delta_version": report.version}
+        ),
+        dg.MaterializeResult(
+            asset_key=quarantine, metadata={"delta_version": report.quarantine_version}
+        ),
+    ]

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from healthcare_dataops import settings
+from healthcare_dataops.privacy import keys
 from healthcare_dataops.resources.lakehouse import LakehouseResource
 from healthcare_dataops.resources.landing_zone import LandingZoneResource
+from healthcare_dataops.resources.privacy import PseudonymizationResource
+from healthcare_dataops.resources.spark import SparkResource
 
 
 def build_resources() -> dict[str, object]:
@@ -18,7 +21,19 @@ def build_resources() -> dict[str, object]:
                 settings.LAKEHOUSE_ROOT, settings.default_lakehouse_root()
             )
         ),
+        "spark": SparkResource(
+            remote=settings.env_or_default(settings.SPARK_REMOTE, settings.DEFAULT_SPARK_REMOTE)
+        ),
+        "pseudonymization": PseudonymizationResource(
+            key=settings.env_or_default(keys.PSEUDONYM_KEY_ENV, keys.DEVELOPMENT_KEY)
+        ),
     }
 
 
-__all__ = ["LakehouseResource", "LandingZoneResource", "build_resources"]
+__all__ = [
+    "LakehouseResource",
+    "LandingZoneResource",
+    "PseudonymizationResource",
+    "SparkResource",
+    "build_resources",
+]

@@ -1,0 +1,88 @@
+"""How a silver table is built from its bronze table: one multi-asset per table.
+
+Each yields the table and its quarantine, reads the run's delivery days from bronze, runs
+the table's transform on the shared Spark session, and writes through ``write_batch``.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import dagster as dg
+from pyspark.sql import DataFrame, SparkSession
+
+from healthcare_dataops.defs.layers import silver_spec
+from healthcare_dataops.defs.partitions import delivery_day_partitions
+from healthcare_dataops.lakehouse import spark_tables
+from healthcare_dataops.lakehouse.metadata import silver_results
+from healthcare_dataops.lakehouse.silver import SilverTable, write_batch
+from healthcare_dataops.resources import LakehouseResource, PseudonymizationResource, SparkResource
+
+@dataclass(frozen=True)
+class Batch:
+    """What a transform gets: the bronze rows of the run's days and where to find the rest."""
+
+    raw: DataFrame
+    session: SparkSession
+    key: bytes
+    lakehouse: LakehouseResource
+    days: list[str]
+
+
+# A batch → every bronze row conformed, with a quarantine reason where it cannot be used.
+Conform = Callable[[Batch], DataFrame]
+
+
+@dataclass(frozen=True)
+class SilverBuild:
+    table: SilverTable
+    bronze_table: str
+    source: str
+    conform: Conform
+    description: str
+    other_deps: tuple[str, ...] = ()
+
+
+def silver_multi_asset(build: SilverBuild) -> dg.AssetsDefinition:
+    table = build.table
+
+    @dg.multi_asset(
+        name=f"{table.name}_silver",
+        specs=[
+            silver_spec(
+                table.name,
+                source=build.source,
+                deps=[build.bronze_table, *build.other_deps],
+                description=build.description,
+            ),
+            silver_spec(
+                table.quarantine_name,
+                source=build.source,
+                deps=[build.bronze_table],
+                description=f"{build.bronze_table} rows that cannot go to {table.name}, with the "
+                "reason and pseudonymous lineage; no PHI.",
+            ),
+        ],
+        partitions_def=delivery_day_partitions,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+    )
+    def _silver(
+        context: dg.AssetExecutionContext,
+        spark: SparkResource,
+        lakehouse: LakehouseResource,
+        pseudonymization: PseudonymizationResource,
+    ):
+        session = spark.spark_session
+        days = context.partition_keys
+        raw = spark_tables.read_days(session, lakehouse.table_uri("bronze", build.bronze_table), days)
+        key = pseudonymization.key_bytes(context.log)
+        conformed = build.conform(Batch(raw, session, key, lakehouse, list(days)))
+        report = write_batch(
+            conformed,
+            table=table,
+            table_uri=lakehouse.table_uri("silver", table.name),
+            quarantine_uri=lakehouse.table_uri("silver", table.quarantine_name),
+            days=days,
+        )
+        yield from silver_results(context, report, engine_startup_seconds=spark.startup_seconds)
+
+    return _silver

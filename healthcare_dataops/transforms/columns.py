@@ -1,0 +1,24 @@
+"""Small column helpers every transform needs, safe under Spark 4's ANSI mode."""
+
+from __future__ import annotations
+
+from pyspark.sql import Column
+from pyspark.sql import functions as F
+
+NUMBER = r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$"
+
+
+def to_double(text: Column) -> Column:
+    """Text → double, null where it is not a number (a bare cast raises under ANSI mode)."""
+    value = F.trim(text)
+    return F.when(value.rlike(NUMBER), value.cast("double"))
+
+
+def first_component(text: Column, separator: str = "^") -> Column:
+    """The first component of the first repetition of an HL7 field, or of any delimited text."""
+    return F.nullif(F.substring_index(F.substring_index(text, "~", 1), separator, 1), F.lit(""))
+
+
+def reason(*rules: tuple[Column, str]) -> Column:
+    """The first rule that applies, as the quarantine reason; null when the row is good."""
+    return F.coalesce(*[F.when(condition, F.lit(text)) for condition, text in rules])

@@ -1,0 +1,114 @@
+"""Bronze HL7 OBX rows → ``lab_results``: one analyte per concept, canonical units, no PHI."""
+
+from __future__ import annotations
+
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+
+from healthcare_dataops.lakehouse.silver import DETAIL, REASON, SilverTable, detail
+from healthcare_dataops.privacy import pseudonym, shift_days, shift_timestamp
+from healthcare_dataops.transforms.columns import first_component, reason, to_double
+from healthcare_dataops.transforms.timestamps import hl7_timestamp
+
+LOINC_CODE = r"^\d{1,7}-\d$"
+_NUMBER = r"(-?\d+(?:\.\d+)?)"
+_RANGE = rf"^\s*{_NUMBER}\s*(?:-|to|_)\s*{_NUMBER}\s*$"
+_UPPER = rf"^\s*<=?\s*{_NUMBER}\s*$"
+_LOWER = rf"^\s*>=?\s*{_NUMBER}\s*$"
+
+LAB_RESULTS = SilverTable(
+    name="lab_results",
+    columns=(
+        "patient_id", "lab", "analyte", "loinc_code", "loinc_text", "value", "unit",
+        "value_as_delivered", "unit_as_delivered", "reference_low", "reference_high",
+        "abnormal_flag", "result_status", "observed_at", "message_key", "obx_set_id",
+        "source_file_sha256", "source_position", "delivery_date",
+    ),
+    keys=("message_key", "obx_set_id", "loinc_code"),
+)
+
+
+def conform_lab_results(
+    raw: DataFrame, analytes: DataFrame, conversions: DataFrame, key: bytes
+) -> DataFrame:
+    """Every bronze OBX row, conformed, with ``quarantine_reason`` where it cannot be used."""
+    patient_id = pseudonym(F.col("patient_mrn"), key, "patient")
+    lab = first_component(F.col("sending_facility"))
+    value_type = F.upper(F.trim(F.col("value_type")))
+    numeric_text = F.when(
+        value_type == "SN",
+        # Structured numeric: comparator^number. Only an exact value (no comparator) is a number.
+        F.when(F.substring_index(F.col("observation_value"), "^", 1).isin("", "="),
+               F.substring_index(F.col("observation_value"), "^", -1)),
+    ).otherwise(F.col("observation_value"))
+    rows = (
+        raw.select(
+            "*",
+            patient_id.alias("patient_id"),
+            lab.alias("lab"),
+            F.trim(F.col("observation_code")).alias("loinc_code"),
+            F.col("observation_text").alias("loinc_text"),
+            to_double(numeric_text).alias("value_as_delivered"),
+            F.trim(F.col("units_code")).alias("unit_as_delivered"),
+            F.coalesce(
+                hl7_timestamp(F.col("observation_datetime")),
+                hl7_timestamp(F.col("order_observation_datetime")),
+                hl7_timestamp(F.col("message_datetime")),
+            ).alias("observed_utc"),
+        )
+        .join(analytes, on="loinc_code", how="left")
+        .join(
+            conversions,
+            on=(F.col("analyte") == F.col("conversion_analyte"))
+            & (F.lower(F.col("unit_as_delivered")) == F.col("from_unit_lower")),
+            how="left",
+        )
+    )
+    convert = lambda c: c * F.col("multiply_by") + F.col("add")  # noqa: E731
+    rr = F.col("reference_range")
+    low = F.when(rr.rlike(_RANGE), F.regexp_extract(rr, _RANGE, 1)).when(
+        rr.rlike(_LOWER), F.regexp_extract(rr, _LOWER, 1)
+    )
+    high = F.when(rr.rlike(_RANGE), F.regexp_extract(rr, _RANGE, 2)).when(
+        rr.rlike(_UPPER), F.regexp_extract(rr, _UPPER, 1)
+    )
+    return rows.select(
+        "patient_id",
+        "lab",
+        "analyte",
+        "loinc_code",
+        "loinc_text",
+        convert(F.col("value_as_delivered")).alias("value"),
+        F.col("to_unit").alias("unit"),
+        "value_as_delivered",
+        "unit_as_delivered",
+        convert(to_double(low)).alias("reference_low"),
+        convert(to_double(high)).alias("reference_high"),
+        first_component(F.col("abnormal_flags")).alias("abnormal_flag"),
+        F.trim(F.col("result_status")).alias("result_status"),
+        shift_timestamp(F.col("observed_utc"), shift_days(F.col("patient_id"), key)).alias("observed_at"),
+        pseudonym(F.concat_ws("|", F.col("lab"), F.col("message_control_id")), key, "message").alias("message_key"),
+        F.trim(F.col("obx_set_id")).alias("obx_set_id"),
+        "source_file_sha256",
+        F.concat(
+            F.lit("message "), F.col("source_message").cast("string"),
+            F.lit(", segment "), F.col("source_segment").cast("string"),
+        ).alias("source_position"),
+        "delivery_date",
+        reason(
+            (F.col("patient_id").isNull(), "no patient identifier in PID-3"),
+            (~F.coalesce(F.col("loinc_code"), F.lit("")).rlike(LOINC_CODE), "OBX-3 is not a LOINC code"),
+            (F.col("analyte").isNull(), "LOINC code has no analyte in the reference map"),
+            (F.col("value_as_delivered").isNull(), "OBX-5 holds no numeric value"),
+            (F.col("multiply_by").isNull(), "unit is not a known unit of the analyte"),
+            (F.col("value_as_delivered") < 0, "negative result for a concentration or count"),
+            (F.col("observed_utc").isNull(), "no valid observation time (OBX-14, OBR-7, MSH-7)"),
+        ).alias(REASON),
+        detail(
+            loinc_code=F.col("loinc_code"),
+            analyte=F.col("analyte"),
+            unit=F.col("unit_as_delivered"),
+            value_type=value_type,
+            result_status=F.col("result_status"),
+        ).alias(DETAIL),
+    )

@@ -1,0 +1,137 @@
+"""Wearable data points → de-identified readings, then hourly vitals per patient.
+
+Readings are keyed by device, measure and time, so a data point delivered twice lands once
+and a late one lands on the day it was measured. Vitals are recomputed for every measured
+day a batch touches, from all readings of that day, so late data is never half-counted.
+"""
+
+from __future__ import annotations
+
+from pyspark.sql import DataFrame, Window
+from pyspark.sql import functions as F
+
+from healthcare_dataops.lakehouse.silver import DETAIL, REASON, SilverTable, detail
+from healthcare_dataops.privacy import pseudonym, shift_days, shift_timestamp
+from healthcare_dataops.transforms.columns import reason, to_double
+from healthcare_dataops.transforms.timestamps import apple_health_timestamp, iso_timestamp
+
+_LINEAGE = ("source_file_sha256", "source_position", "delivery_date")
+# An hour needs this many heart-rate readings to stand for the day's resting rate.
+RESTING_HOUR_MIN_READINGS = 3
+
+DEVICE_ENROLLMENTS = SilverTable(
+    "device_enrollments",
+    ("device_id", "patient_id", "device_model", "enrolled_at", *_LINEAGE),
+    keys=("device_id",),
+)
+WEARABLE_READINGS = SilverTable(
+    "wearable_readings",
+    ("device_id", "patient_id", "measure", "value", "unit", "measured_at", "measured_end_at",
+     "measured_date", *_LINEAGE),
+    keys=("device_id", "measure", "measured_at"),
+    partition_by=("measured_date",),
+)
+VITALS_COLUMNS = (
+    "patient_id", "measured_date", "hour_start", "heart_rate_mean", "heart_rate_min",
+    "heart_rate_max", "heart_rate_readings", "steps", "spo2_min", "spo2_mean",
+    "sleep_minutes", "resting_heart_rate", "last_delivery_date",
+)
+
+
+def conform_enrollments(raw: DataFrame, key: bytes) -> DataFrame:
+    patient_id = pseudonym(F.col("patient_mrn"), key, "patient")
+    enrolled = iso_timestamp(F.col("enrolled_at"))
+    return raw.select(
+        pseudonym(F.col("device_id"), key, "device").alias("device_id"),
+        patient_id.alias("patient_id"),
+        F.trim(F.col("device_model")).alias("device_model"),
+        shift_timestamp(enrolled, shift_days(patient_id, key)).alias("enrolled_at"),
+        F.col("source_file_sha256"),
+        F.concat(F.lit("line "), F.col("source_line").cast("string")).alias("source_position"),
+        F.col("delivery_date"),
+        reason(
+            (F.col("device_id").isNull(), "no device id"),
+            (patient_id.isNull(), "no patient MRN"),
+        ).alias(REASON),
+        detail(device_model=F.col("device_model")).alias(DETAIL),
+    )
+
+
+def conform_readings(raw: DataFrame, enrollments: DataFrame, measures: DataFrame, key: bytes) -> DataFrame:
+    """Every bronze data point, with its patient, canonical unit and a quarantine reason."""
+    is_apple = F.col("source_format") == "apple_health"
+    parse = lambda c: F.when(is_apple, apple_health_timestamp(c)).otherwise(iso_timestamp(c))  # noqa: E731
+    start = F.coalesce(parse(F.col("effective_date_time")), parse(F.col("start_date_time")))
+    owners = enrollments.select(
+        F.col("device_id").alias("_device"), F.col("patient_id").alias("_owner")
+    )
+    rows = (
+        raw.select(
+            "*",
+            pseudonym(F.col("device_id"), key, "device").alias("device"),
+            start.alias("_start"),
+            parse(F.col("end_date_time")).alias("_end"),
+            to_double(F.col("value")).alias("_value"),
+        )
+        .join(owners, on=F.col("device") == F.col("_device"), how="left")
+        .join(
+            measures,
+            on=(F.col("measure") == F.col("source_measure"))
+            & (F.lower(F.trim(F.col("unit"))) == F.col("unit_lower")),
+            how="left",
+        )
+    )
+    shift = shift_days(F.col("_owner"), key)
+    canonical = F.col("_value") * F.col("multiply_by")
+    measured_at = shift_timestamp(F.col("_start"), shift)
+    return rows.select(
+        F.col("device").alias("device_id"),
+        F.col("_owner").alias("patient_id"),
+        F.col("silver_measure").alias("measure"),
+        canonical.alias("value"),
+        F.col("silver_unit").alias("unit"),
+        measured_at.alias("measured_at"),
+        shift_timestamp(F.col("_end"), shift).alias("measured_end_at"),
+        F.to_date(measured_at).alias("measured_date"),
+        F.col("source_file_sha256"),
+        F.concat(F.lit("record "), F.col("source_record").cast("string")).alias("source_position"),
+        F.col("delivery_date"),
+        reason(
+            (F.col("device").isNull(), "no device id"),
+            (F.col("_owner").isNull(), "device not enrolled to a patient"),
+            (F.col("source_measure").isNull(), "measure or unit not conformed in silver"),
+            (F.col("_value").isNull(), "value is not a number"),
+            (F.col("_start").isNull(), "no valid measurement time"),
+            (canonical < F.col("plausible_min"), "physiologically impossible: below the possible range"),
+            (canonical > F.col("plausible_max"), "physiologically impossible: above the possible range"),
+        ).alias(REASON),
+        detail(measure=F.col("measure"), unit=F.col("unit"), value=F.col("_value")).alias(DETAIL),
+    )
+
+
+def hourly_vitals(readings: DataFrame) -> DataFrame:
+    """Per patient per hour: heart rate, steps, SpO2 and sleep; the day's resting heart rate."""
+    measure = F.col("measure")
+    value = F.col("value")
+    hourly = (
+        readings.where(F.col("patient_id").isNotNull())
+        .withColumn("hour_start", F.date_trunc("hour", F.col("measured_at")))
+        .groupBy("patient_id", "measured_date", "hour_start")
+        .agg(
+            F.avg(F.when(measure == "heart_rate", value)).alias("heart_rate_mean"),
+            F.min(F.when(measure == "heart_rate", value)).alias("heart_rate_min"),
+            F.max(F.when(measure == "heart_rate", value)).alias("heart_rate_max"),
+            F.count(F.when(measure == "heart_rate", value)).alias("heart_rate_readings"),
+            F.sum(F.when(measure == "steps", value)).alias("steps"),
+            F.min(F.when(measure == "spo2", value)).alias("spo2_min"),
+            F.avg(F.when(measure == "spo2", value)).alias("spo2_mean"),
+            F.sum(F.when(measure == "sleep", value)).alias("sleep_minutes"),
+            F.max("delivery_date").alias("last_delivery_date"),
+        )
+    )
+    # The lowest hourly mean with enough readings: exact, so every engine agrees on it.
+    day = Window.partitionBy("patient_id", "measured_date")
+    resting = F.min(
+        F.when(F.col("heart_rate_readings") >= RESTING_HOUR_MIN_READINGS, F.col("heart_rate_mean"))
+    ).over(day)
+    return hourly.withColumn("resting_heart_rate", resting).select(*VITALS_COLUMNS)
