@@ -16,9 +16,21 @@ from deltalake import DeltaTable
 from healthcare_dataops.defs.ehr.bronze import ehr_bronze
 from healthcare_dataops.defs.labs.bronze import lab_bronze
 from healthcare_dataops.defs.wearables.bronze import wearable_bronze
-from healthcare_dataops.resources import LakehouseResource, LandingZoneResource
+from healthcare_dataops.resources import (
+    LakehouseResource,
+    LandingZoneResource,
+    PseudonymizationResource,
+    SparkResource,
+)
 
 BRONZE_ASSETS = [ehr_bronze, lab_bronze, wearable_bronze]
+
+
+def all_assets() -> list:
+    """Every asset of the project's Definitions, bronze to the newest layer."""
+    from healthcare_dataops.definitions import defs
+
+    return list(defs.assets)
 
 
 def materialize_days(
@@ -30,6 +42,8 @@ def materialize_days(
         resources={
             "landing_zone": LandingZoneResource(root=str(landing)),
             "lakehouse": LakehouseResource(root=str(lakehouse)),
+            "spark": SparkResource(),
+            "pseudonymization": PseudonymizationResource(),
         },
         tags={ASSET_PARTITION_RANGE_START_TAG: first_day, ASSET_PARTITION_RANGE_END_TAG: last_day},
         instance=instance,

@@ -14,7 +14,9 @@ from healthcare_dataops.defs.layers import silver_spec
 from healthcare_dataops.defs.partitions import delivery_day_partitions
 from healthcare_dataops.lakehouse import spark_tables
 from healthcare_dataops.lakehouse.metadata import silver_results
-from healthcare_dataops.lakehouse.silver import SilverTable, write_batch
+from healthcare_dataops.lakehouse.silver import SilverTable, require_known_patients, write_batch
+
+PATIENTS = "patients"
 from healthcare_dataops.resources import LakehouseResource, PseudonymizationResource, SparkResource
 
 @dataclass(frozen=True)
@@ -40,6 +42,8 @@ class SilverBuild:
     conform: Conform
     description: str
     other_deps: tuple[str, ...] = ()
+    # Rows must point at a patient in silver ``patients``; orphans are quarantined.
+    needs_known_patient: bool = True
 
 
 def silver_multi_asset(build: SilverBuild) -> dg.AssetsDefinition:
@@ -51,7 +55,7 @@ def silver_multi_asset(build: SilverBuild) -> dg.AssetsDefinition:
             silver_spec(
                 table.name,
                 source=build.source,
-                deps=[build.bronze_table, *build.other_deps],
+                deps=[build.bronze_table, *build.other_deps, *([PATIENTS] if build.needs_known_patient else [])],
                 description=build.description,
             ),
             silver_spec(
@@ -76,6 +80,9 @@ def silver_multi_asset(build: SilverBuild) -> dg.AssetsDefinition:
         raw = spark_tables.read_days(session, lakehouse.table_uri("bronze", build.bronze_table), days)
         key = pseudonymization.key_bytes(context.log)
         conformed = build.conform(Batch(raw, session, key, lakehouse, list(days)))
+        if build.needs_known_patient:
+            patients = spark_tables.read(session, lakehouse.table_uri("silver", PATIENTS))
+            conformed = require_known_patients(conformed, patients)
         report = write_batch(
             conformed,
             table=table,

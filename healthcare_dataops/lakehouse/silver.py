@@ -114,3 +114,25 @@ def write_batch(
 def detail(**columns) -> F.Column:
     """A JSON object of the (non-PHI) values that explain a quarantine reason."""
     return F.to_json(F.struct(*[col.alias(name) for name, col in columns.items()]))
+
+
+UNKNOWN_PATIENT = "patient not in silver patients (missing, or quarantined upstream)"
+
+
+def require_known_patients(conformed: DataFrame, patient_ids: DataFrame) -> DataFrame:
+    """Quarantine rows whose patient silver does not know, so silver joins always hold."""
+    known = patient_ids.select(F.col("patient_id").alias("_known_patient")).distinct()
+    return (
+        conformed.join(known, on=F.col("patient_id") == F.col("_known_patient"), how="left")
+        .withColumn(
+            REASON,
+            F.coalesce(
+                F.col(REASON),
+                F.when(
+                    F.col("patient_id").isNotNull() & F.col("_known_patient").isNull(),
+                    F.lit(UNKNOWN_PATIENT),
+                ),
+            ),
+        )
+        .drop("_known_patient")
+    )

@@ -16,6 +16,7 @@ EHR_SILVER_BUILDS = [
         _ignoring_session(ehr.conform_patients),
         "One row per patient: pseudonymous id, sex, birth year (none for 90+), age band, "
         "race, ethnicity, state, ZIP3 (restricted ZIP3s as 000). The newest export wins.",
+        needs_known_patient=False,
     ),
     SilverBuild(
         ehr.ENCOUNTERS, EHR_BRONZE_TABLES["encounters"].name, layout.EHR,
