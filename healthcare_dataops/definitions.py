@@ -3,10 +3,13 @@
 import dagster as dg
 
 from healthcare_dataops.defs.ehr.bronze import ehr_bronze
+from healthcare_dataops.defs.ehr.checks import ehr_silver_checks
 from healthcare_dataops.defs.ehr.silver import ehr_silver_assets
 from healthcare_dataops.defs.labs.bronze import lab_bronze
+from healthcare_dataops.defs.labs.checks import lab_silver_checks
 from healthcare_dataops.defs.labs.silver import lab_results_silver
 from healthcare_dataops.defs.wearables.bronze import wearable_bronze
+from healthcare_dataops.defs.wearables.checks import wearable_silver_checks
 from healthcare_dataops.defs.wearables.silver import (
     device_enrollments_silver,
     wearable_readings_silver,
@@ -25,6 +28,7 @@ defs = dg.Definitions(
         wearable_readings_silver,
         wearable_vitals,
     ],
+    asset_checks=[*ehr_silver_checks, *lab_silver_checks, *wearable_silver_checks],
     resources=build_resources(),
     # Every step of a run shares one process, and so one Spark engine session: starting an
     # engine per step would cost more than most steps do.

@@ -27,10 +27,10 @@ BRONZE_ASSETS = [ehr_bronze, lab_bronze, wearable_bronze]
 
 
 def all_assets() -> list:
-    """Every asset of the project's Definitions, bronze to the newest layer."""
+    """Every asset and asset check of the project's Definitions, bronze to the newest layer."""
     from healthcare_dataops.definitions import defs
 
-    return list(defs.assets)
+    return [*defs.assets, *defs.asset_checks]
 
 
 def materialize_days(

@@ -14,7 +14,6 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from deltalake import DeltaTable
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
@@ -105,8 +104,8 @@ def write_batch(
     )
     written = labelled.where(F.col("_outcome") == "written").select(*table.columns)
     spark_tables.upsert(written, table_uri, keys=table.keys, partition_by=table.partition_by)
-    report.version = DeltaTable(table_uri).version()
-    report.quarantine_version = DeltaTable(quarantine_uri).version()
+    report.version = spark_tables.version(table_uri)
+    report.quarantine_version = spark_tables.version(quarantine_uri)
     report.seconds = time.perf_counter() - started
     return report
 

@@ -13,11 +13,17 @@ from deltalake import DeltaTable
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
+from healthcare_dataops.lakehouse import storage
+
 _view_names = itertools.count()
 
 
-def exists(uri: str, storage_options: dict[str, str] | None = None) -> bool:
-    return DeltaTable.is_deltatable(uri, storage_options=storage_options or {})
+def exists(uri: str) -> bool:
+    return DeltaTable.is_deltatable(uri, storage_options=storage.storage_options(uri))
+
+
+def version(uri: str) -> int:
+    return DeltaTable(uri, storage_options=storage.storage_options(uri)).version()
 
 
 def read(spark: SparkSession, uri: str) -> DataFrame:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import dagster as dg
 
+from healthcare_dataops.lakehouse import storage
+
 LAYERS = ("bronze", "silver", "gold")
 
 
 class LakehouseResource(dg.ConfigurableResource):
-    """A lakehouse root (a local folder) holding one Delta table per asset, by layer."""
+    """A lakehouse root (a local folder or ``s3://bucket/prefix``): a Delta table per asset."""
 
     root: str
 
@@ -18,4 +20,4 @@ class LakehouseResource(dg.ConfigurableResource):
         return f"{self.root.rstrip('/')}/{layer}/{table}"
 
     def storage_options(self) -> dict[str, str]:
-        return {}
+        return storage.storage_options(self.root)
