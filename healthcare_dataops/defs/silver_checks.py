@@ -77,7 +77,7 @@ def silver_checks(
 def conservation_check(table: SilverTable, bronze_table: str) -> dg.AssetChecksDefinition:
     @dg.asset_check(
         asset=table.name,
-        name=f"{table.name}_conservation",
+        name="conservation",
         blocking=True,
         additional_deps=[bronze_table, table.quarantine_name],
         description=f"Per delivery day: {bronze_table} rows = {table.name} rows written + "

@@ -2,9 +2,12 @@
 
 ``gx_asset_checks`` turns one table's two suites into two ``@dg.asset_check``s:
 
-* ``<table>_critical_expectations``: blocking, ERROR on failure. Dagster then fails the check
+* ``critical_expectations``: blocking, ERROR on failure. Dagster then fails the check
   step and does not materialize assets downstream of the table in the same run.
-* ``<table>_quality_warnings``: not blocking, WARN on failure; the run goes on.
+* ``quality_warnings``: not blocking, WARN on failure; the run goes on.
+
+Check names are scoped to their asset (``patients:critical_expectations``), so they do not
+repeat the table's name.
 
 Resources: ``load_batch``, ``critical`` and ``warnings`` take the check context first; every
 further parameter names a resource, the way Dagster's own typed resource parameters do::
@@ -67,13 +70,14 @@ def gx_asset_checks(
     def suite_check(
         suffix: str, expectations_for: ExpectationsFor, severity: dg.AssetCheckSeverity
     ) -> dg.AssetChecksDefinition:
-        check_name = f"{table_name}_{suffix}"
+        check_name = suffix
+        suite_name = f"{table_name}_{suffix}"
         blocking = severity == dg.AssetCheckSeverity.ERROR
 
         @dg.asset_check(
             asset=asset,
             name=check_name,
-            description=f"Great Expectations suite {check_name} on {table_name}: "
+            description=f"Great Expectations suite {suite_name} on {table_name}: "
             + ("failure blocks downstream assets in the run." if blocking else "failure warns."),
             blocking=blocking,
             additional_deps=list(additional_deps) or None,
@@ -84,12 +88,12 @@ def gx_asset_checks(
         def _check(context) -> dg.AssetCheckResult:
             frame = _call_with_resources(load_batch, context)
             if not isinstance(frame, pandas.DataFrame):
-                raise TypeError(f"{check_name}: load_batch returned {type(frame).__name__}, "
+                raise TypeError(f"{suite_name}: load_batch returned {type(frame).__name__}, "
                                 "not a pandas DataFrame")
-            result = validate(frame, check_name, list(_call_with_resources(expectations_for, context)))
+            result = validate(frame, suite_name, list(_call_with_resources(expectations_for, context)))
             # Counts only in the log: the metadata table is where allowed examples go.
             context.log.info(
-                f"{check_name}: {len(result.failures)} of {len(result.outcomes)} expectations "
+                f"{suite_name}: {len(result.failures)} of {len(result.outcomes)} expectations "
                 f"failed on {result.evaluated_rows} rows"
             )
             return dg.AssetCheckResult(

@@ -74,7 +74,7 @@ def test_a_failed_critical_check_stops_what_depends_on_the_table(built, tmp_path
     result = _run(built, lakehouse, dg.AssetSelection.assets(*written, *downstream))
 
     assert not result.success
-    [critical] = [e for e in result.get_asset_check_evaluations() if e.check_name == f"{table}_critical_expectations"]
+    [critical] = [e for e in result.get_asset_check_evaluations() if e.check_name == "critical_expectations"]
     assert not critical.passed and critical.severity == dg.AssetCheckSeverity.ERROR
     assert "**no**" in critical.metadata["outcomes"].value
     materialized = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
@@ -85,7 +85,7 @@ def test_conservation_fails_loudly_when_the_rows_are_not_accounted_for(built, tm
     lakehouse = tmp_path / "lakehouse"
     shutil.copytree(built / "lakehouse", lakehouse)
     # The check alone: this run recorded no outcome for the bronze rows of the day.
-    result = _run(built, lakehouse, dg.AssetSelection.checks(dg.AssetCheckKey(dg.AssetKey("lab_results"), "lab_results_conservation")))
+    result = _run(built, lakehouse, dg.AssetSelection.checks(dg.AssetCheckKey(dg.AssetKey("lab_results"), "conservation")))
     [evaluation] = result.get_asset_check_evaluations()
     assert not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.ERROR
     assert evaluation.metadata["days_not_conserved"].value == [DAY]

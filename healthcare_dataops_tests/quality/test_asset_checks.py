@@ -76,8 +76,8 @@ def test_the_factory_declares_a_blocking_and_a_warning_check():
     )
     [critical_spec] = critical.check_specs
     [warning_spec] = warning.check_specs
-    assert (critical_spec.name, critical_spec.blocking) == ("visits_critical_expectations", True)
-    assert (warning_spec.name, warning_spec.blocking) == ("visits_quality_warnings", False)
+    assert (critical_spec.name, critical_spec.blocking) == ("critical_expectations", True)
+    assert (warning_spec.name, warning_spec.blocking) == ("quality_warnings", False)
     # The resource named by load_batch's parameter is required by both checks.
     assert "tables" in critical.required_resource_keys
     assert "tables" in warning.required_resource_keys
@@ -85,7 +85,7 @@ def test_the_factory_declares_a_blocking_and_a_warning_check():
 
 def test_a_failing_critical_check_blocks_the_downstream_asset(tmp_path):
     result = materialize(tmp_path, critical=sex_in_binary_set, warnings=passes)
-    failed = evaluation(result, "visits_critical_expectations")
+    failed = evaluation(result, "critical_expectations")
     assert not failed.passed
     assert failed.severity == dg.AssetCheckSeverity.ERROR
     # Dagster fails the check step itself, so the run fails and the downstream never runs.
@@ -96,8 +96,8 @@ def test_a_failing_critical_check_blocks_the_downstream_asset(tmp_path):
 
 def test_a_failing_warning_check_does_not_block(tmp_path):
     result = materialize(tmp_path, critical=passes, warnings=sex_in_binary_set)
-    assert evaluation(result, "visits_critical_expectations").passed
-    warned = evaluation(result, "visits_quality_warnings")
+    assert evaluation(result, "critical_expectations").passed
+    warned = evaluation(result, "quality_warnings")
     assert not warned.passed
     assert warned.severity == dg.AssetCheckSeverity.WARN
     assert result.success
@@ -109,7 +109,7 @@ def test_metadata_shows_counts_and_examples_only_for_allowed_columns(tmp_path):
         return [*sex_in_binary_set(context), *names_are_short(context)]
 
     result = materialize(tmp_path, critical=passes, warnings=both, allowed={"sex", "patient_id"})
-    metadata = {k: v.value for k, v in evaluation(result, "visits_quality_warnings").metadata.items()}
+    metadata = {k: v.value for k, v in evaluation(result, "quality_warnings").metadata.items()}
     assert metadata["rows_evaluated"] == 4
     assert metadata["expectations_evaluated"] == 2
     assert metadata["failed_expectations"] == 2
@@ -128,6 +128,6 @@ def test_expectations_can_use_resources_known_only_at_check_time(tmp_path):
         return [gxe.ExpectColumnValuesToBeInSet(column="patient_id", value_set=known)]
 
     result = materialize(tmp_path, critical=known_patients, warnings=passes, allowed={"patient_id"})
-    failed = evaluation(result, "visits_critical_expectations")
+    failed = evaluation(result, "critical_expectations")
     assert not failed.passed
     assert "| 1 | 25.00 | p4 |" in failed.metadata["outcomes"].value

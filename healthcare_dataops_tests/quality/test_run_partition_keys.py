@@ -59,10 +59,10 @@ def test_a_single_run_backfill_check_sees_every_day_of_the_range(tmp_path):
     assert result.success
     # Each of the two checks loads the batch itself.
     three_days = ["2024-03-02", "2024-03-03", "2024-03-04"]
-    assert days_by_check == {"readings_critical_expectations": three_days,
-                             "readings_quality_warnings": three_days}
+    assert days_by_check == {"critical_expectations": three_days,
+                             "quality_warnings": three_days}
     [critical] = [e for e in result.get_asset_check_evaluations()
-                  if e.check_name == "readings_critical_expectations"]
+                  if e.check_name == "critical_expectations"]
     assert critical.passed
     assert critical.metadata["rows_evaluated"].value == 6
     assert critical.metadata["partitions"].value == "2024-03-02 .. 2024-03-04 (3 partitions)"
