@@ -44,12 +44,12 @@ def wearable_measures(spark: SparkSession) -> DataFrame:
     rows = [
         (
             r["source_measure"], r["measure"], r["unit_as_delivered"].lower(), r["unit"],
-            float(r["multiply_by"]), float(r["plausible_min"]), float(r["plausible_max"]),
+            float(r["multiply_by"]), float(r["add"]), float(r["plausible_min"]), float(r["plausible_max"]),
         )
         for r in read_rows("wearable_measures.csv")
     ]
     return spark.createDataFrame(
         rows,
         "source_measure string, silver_measure string, unit_lower string, silver_unit string, "
-        "multiply_by double, plausible_min double, plausible_max double",
+        "multiply_by double, add double, plausible_min double, plausible_max double",
     )

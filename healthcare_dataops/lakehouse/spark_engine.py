@@ -11,6 +11,7 @@ import atexit
 import os
 import socket
 import subprocess
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -91,16 +92,17 @@ def _jvm_connect_server_url(master: str) -> str:
         "spark-internal",
     ]
     env = {**os.environ, "SPARK_HOME": str(spark_home), "SPARK_LOCAL_IP": "127.0.0.1"}
-    server = subprocess.Popen(
-        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
-    )
+    # A file, not a pipe: nobody reads a pipe while the server runs, and a full one (log4j
+    # writes a stack trace per failed query) would block the server mid-query.
+    log = tempfile.NamedTemporaryFile(prefix="jvm-spark-connect-", suffix=".log", delete=False)
+    server = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
     _jvm_servers.append(server)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         if server.poll() is not None:
+            tail = Path(log.name).read_text(errors="replace")[-2000:]
             raise RuntimeError(
-                f"the JVM Spark Connect server exited with {server.returncode}: "
-                f"{server.stderr.read()[-2000:] if server.stderr else ''}"
+                f"the JVM Spark Connect server exited with {server.returncode} (log {log.name}): {tail}"
             )
         with socket.socket() as probe:
             if probe.connect_ex(("127.0.0.1", port)) == 0:

@@ -5,7 +5,12 @@ from __future__ import annotations
 from pyspark.sql import Column
 from pyspark.sql import functions as F
 
-NUMBER = r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$"
+# [0-9], not \d: Rust's \d (Sail) also matches Arabic-Indic and other Unicode digits, which
+# Sail's cast then refuses with an error, where JVM Spark's \d never matches them (null).
+# \z, not $: Java's $ (JVM Spark) also matches before a trailing line break, so "12\n" was a
+# number (cast trims it) on JVM Spark and null on Sail. Every regex in the transforms keeps
+# to this ASCII-only, \z-anchored subset that both engines read alike.
+NUMBER = r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?\z"
 
 
 def to_double(text: Column) -> Column:

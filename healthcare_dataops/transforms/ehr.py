@@ -163,7 +163,10 @@ def conform_medications(raw: DataFrame, key: bytes) -> DataFrame:
         F.col("description"),
         shift_timestamp(start, F.col("_shift")).alias("start_at"),
         shift_timestamp(stop, F.col("_shift")).alias("stop_at"),
-        F.when(F.col("dispenses").rlike(r"^\d+$"), F.col("dispenses").cast("int")).alias("dispenses"),
+        # [0-9] and \z rather than \d and $, as in columns.NUMBER (Sail's \d took "١٢" and its
+        # cast then raised; JVM Spark's $ took "12\n"). try_cast: a count past INT's range
+        # raised on both engines under ANSI mode and stopped the batch; it is null instead.
+        F.when(F.col("dispenses").rlike(r"^[0-9]+\z"), F.col("dispenses").try_cast("int")).alias("dispenses"),
         *_lineage(),
         reason(
             (F.col("patient_id").isNull(), "no patient Id"),

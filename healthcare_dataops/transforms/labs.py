@@ -10,11 +10,15 @@ from healthcare_dataops.privacy import pseudonym, shift_days, shift_timestamp
 from healthcare_dataops.transforms.columns import first_component, reason, to_double
 from healthcare_dataops.transforms.timestamps import hl7_timestamp
 
-LOINC_CODE = r"^\d{1,7}-\d$"
-_NUMBER = r"(-?\d+(?:\.\d+)?)"
-_RANGE = rf"^\s*{_NUMBER}\s*(?:-|to|_)\s*{_NUMBER}\s*$"
-_UPPER = rf"^\s*<=?\s*{_NUMBER}\s*$"
-_LOWER = rf"^\s*>=?\s*{_NUMBER}\s*$"
+# ASCII classes and \z, as in columns.NUMBER: Rust's \d and \s (Sail) also match Unicode
+# digits and spaces (a no-break space in "3.9\u00a0-\u00a05.5"), Java's (JVM Spark) do not,
+# and Java's $ also matches before a trailing line break ("70 - 99\n"), Rust's does not.
+_SPACE = r"[ \t\n\x0B\f\r]"  # exactly Java's \s, and Rust's \s in ASCII mode
+LOINC_CODE = r"^[0-9]{1,7}-[0-9]\z"
+_NUMBER = r"(-?[0-9]+(?:\.[0-9]+)?)"
+_RANGE = rf"^{_SPACE}*{_NUMBER}{_SPACE}*(?:-|to|_){_SPACE}*{_NUMBER}{_SPACE}*\z"
+_UPPER = rf"^{_SPACE}*<=?{_SPACE}*{_NUMBER}{_SPACE}*\z"
+_LOWER = rf"^{_SPACE}*>=?{_SPACE}*{_NUMBER}{_SPACE}*\z"
 
 LAB_RESULTS = SilverTable(
     name="lab_results",

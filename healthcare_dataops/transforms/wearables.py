@@ -82,7 +82,7 @@ def conform_readings(raw: DataFrame, enrollments: DataFrame, measures: DataFrame
         )
     )
     shift = shift_days(F.col("_owner"), key)
-    canonical = F.col("_value") * F.col("multiply_by")
+    canonical = F.col("_value") * F.col("multiply_by") + F.col("add")
     measured_at = shift_timestamp(F.col("_start"), shift)
     return rows.select(
         F.col("device").alias("device_id"),
@@ -105,7 +105,11 @@ def conform_readings(raw: DataFrame, enrollments: DataFrame, measures: DataFrame
             (canonical < F.col("plausible_min"), "physiologically impossible: below the possible range"),
             (canonical > F.col("plausible_max"), "physiologically impossible: above the possible range"),
         ).alias(REASON),
-        detail(measure=F.col("measure"), unit=F.col("unit"), value=F.col("_value")).alias(DETAIL),
+        # The value as delivered (text, like measure and unit beside it), not the parsed double:
+        # to_json writes a double as Java's Double.toString on JVM Spark ("1.2345678E7",
+        # "1.0E-4") and in plain decimals on Sail ("12345678.0", "0.0001"), so the detail of
+        # an implausibly large or small reading differed between the engines.
+        detail(measure=F.col("measure"), unit=F.col("unit"), value=F.col("value")).alias(DETAIL),
     )
 
 

@@ -6,7 +6,6 @@ import dagster as dg
 
 from healthcare_dataops import landing_zone as layout
 from healthcare_dataops import reference
-from healthcare_dataops.defs.layers import silver_spec
 from healthcare_dataops.defs.partitions import delivery_day_partitions
 from healthcare_dataops.defs.silver_assets import SilverBuild, silver_multi_asset
 from healthcare_dataops.defs.wearables.bronze import WEARABLE_ENROLLMENTS_RAW, WEARABLE_READINGS_RAW
