@@ -449,7 +449,7 @@ def assert_identical(
         results = {name: future.result() for name, future in running.items()}
     (sail_schema, sail_names, sail_rows), (jvm_schema, jvm_names, jvm_rows) = results["sail"], results["jvm"]
     assert sail_schema == jvm_schema, f"columns or types differ:\n sail {sail_schema}\n jvm  {jvm_schema}"
-    assert sail_names == [name for name, _ in sail_schema]
+    assert sail_names == jvm_names == [name for name, _ in sail_schema]
     exact = [c for c in sail_names if c not in approximate]
     assert len(exact) + len(approximate) == len(sail_names), f"unknown approximate columns {approximate}"
 
