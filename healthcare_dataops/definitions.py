@@ -5,6 +5,8 @@ import dagster as dg
 from healthcare_dataops.defs.ehr.bronze import ehr_bronze
 from healthcare_dataops.defs.ehr.checks import ehr_silver_checks
 from healthcare_dataops.defs.ehr.silver import ehr_silver_assets
+from healthcare_dataops.defs.features.assets import patient_features
+from healthcare_dataops.defs.features.checks import patient_features_checks
 from healthcare_dataops.defs.labs.bronze import lab_bronze
 from healthcare_dataops.defs.labs.checks import lab_silver_checks
 from healthcare_dataops.defs.labs.silver import lab_results_silver
@@ -27,8 +29,14 @@ defs = dg.Definitions(
         device_enrollments_silver,
         wearable_readings_silver,
         wearable_vitals,
+        patient_features,
     ],
-    asset_checks=[*ehr_silver_checks, *lab_silver_checks, *wearable_silver_checks],
+    asset_checks=[
+        *ehr_silver_checks,
+        *lab_silver_checks,
+        *wearable_silver_checks,
+        *patient_features_checks,
+    ],
     resources=build_resources(),
     # Every step of a run shares one process, and so one Spark engine session: starting an
     # engine per step would cost more than most steps do.

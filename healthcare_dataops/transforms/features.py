@@ -1,0 +1,200 @@
+"""Silver → ``patient_features``: one row per index admission, point-in-time correct.
+
+An index admission is an inpatient encounter with a discharge. Every feature of a row uses
+only data recorded before that discharge: labs observed before it, conditions with onset on
+or before its day, encounters that started before the admission, wearable hours that ended
+before it. All of a patient's dates carry the same shift, so these comparisons are exact.
+The label, an inpatient admission within 30 days of discharge, is only final once the data
+reach 30 days past the discharge: ``label_complete`` says so.
+"""
+
+from __future__ import annotations
+
+from pyspark.sql import Column, DataFrame, Window
+from pyspark.sql import functions as F
+
+from healthcare_dataops.privacy import MAX_SHIFT_DAYS
+
+DAY = 86_400
+READMISSION_WINDOW_DAYS = 30
+COMORBIDITIES = {
+    "diabetes": ("44054006",),
+    "hypertension": ("59621000",),
+    "chf": ("88805009",),
+    "ckd": ("431855005", "433144002"),
+    "copd": ("13645005",),
+    "cad": ("53741008",),
+    "afib": ("49436004",),
+}
+KEY_LABS = ("hba1c", "glucose", "creatinine", "potassium", "sodium", "hemoglobin", "wbc")
+LABEL = "readmitted_30d"
+
+
+def _seconds_between(later: Column, earlier: Column) -> Column:
+    return F.unix_timestamp(later) - F.unix_timestamp(earlier)
+
+
+def index_admissions(encounters: DataFrame) -> DataFrame:
+    return encounters.where(
+        (F.col("encounter_class") == "inpatient") & F.col("end_at").isNotNull()
+    ).select(
+        "encounter_id",
+        "patient_id",
+        F.col("start_at").alias("admitted_at"),
+        F.col("end_at").alias("discharged_at"),
+        (F.col("length_of_stay_hours") / 24.0).alias("length_of_stay_days"),
+        F.col("delivery_date").alias("discharge_delivery_date"),
+    )
+
+
+def _comorbidities(index: DataFrame, conditions: DataFrame) -> DataFrame:
+    known = conditions.select(
+        F.col("patient_id").alias("_patient"), F.col("code").alias("_code"), "onset_date"
+    )
+    joined = index.select("encounter_id", "patient_id", "discharged_at").join(
+        known,
+        (F.col("patient_id") == F.col("_patient"))
+        & (F.col("onset_date") <= F.to_date(F.col("discharged_at"))),
+    )
+    flags = [
+        F.max(F.col("_code").isin(*codes).cast("int")).alias(name)
+        for name, codes in COMORBIDITIES.items()
+    ]
+    return joined.groupBy("encounter_id").agg(*flags)
+
+
+def _prior_utilization(index: DataFrame, encounters: DataFrame) -> DataFrame:
+    other = encounters.select(
+        F.col("patient_id").alias("_patient"),
+        F.col("start_at").alias("_start"),
+        F.col("encounter_class").alias("_class"),
+    )
+    gap = _seconds_between(F.col("admitted_at"), F.col("_start"))
+    joined = index.select("encounter_id", "patient_id", "admitted_at").join(
+        other, (F.col("patient_id") == F.col("_patient")) & (gap > 0) & (gap <= 365 * DAY)
+    )
+    within = lambda days, cls: F.sum(((gap <= days * DAY) & (F.col("_class") == cls)).cast("int"))  # noqa: E731
+    return joined.groupBy("encounter_id").agg(
+        within(182, "inpatient").alias("admissions_6m"),
+        within(365, "inpatient").alias("admissions_12m"),
+        within(182, "emergency").alias("ed_visits_6m"),
+        within(365, "emergency").alias("ed_visits_12m"),
+    )
+
+
+def _labs(index: DataFrame, labs: DataFrame) -> DataFrame:
+    results = labs.where(F.col("analyte").isin(*KEY_LABS)).select(
+        F.col("patient_id").alias("_patient"), "analyte", "value", "observed_at"
+    )
+    before = index.select("encounter_id", "patient_id", "discharged_at").join(
+        results,
+        (F.col("patient_id") == F.col("_patient")) & (F.col("observed_at") < F.col("discharged_at")),
+    )
+    newest_first = Window.partitionBy("encounter_id", "analyte").orderBy(
+        F.col("observed_at").desc(), F.col("value").desc()
+    )
+    ranked = before.withColumn("_rank", F.row_number().over(newest_first)).where(F.col("_rank") <= 2)
+    columns = []
+    for analyte in KEY_LABS:
+        last = F.max(F.when((F.col("analyte") == analyte) & (F.col("_rank") == 1), F.col("value")))
+        previous = F.max(F.when((F.col("analyte") == analyte) & (F.col("_rank") == 2), F.col("value")))
+        columns += [last.alias(f"{analyte}_last"), (last - previous).alias(f"{analyte}_trend")]
+    return ranked.groupBy("encounter_id").agg(*columns)
+
+
+def _wearables(index: DataFrame, vitals: DataFrame) -> DataFrame:
+    hours = vitals.select(
+        F.col("patient_id").alias("_patient"), "hour_start", "measured_date", "steps",
+        "spo2_min", "sleep_minutes", "resting_heart_rate",
+    )
+    before_discharge = _seconds_between(F.col("discharged_at"), F.col("hour_start"))
+    admitted_gap = _seconds_between(F.col("admitted_at"), F.col("hour_start"))
+    last_days = lambda days: before_discharge <= days * DAY  # noqa: E731
+    # The patient's usual resting rate: days 10 to 4 before the admission.
+    baseline = (admitted_gap >= 4 * DAY) & (admitted_gap <= 10 * DAY)
+    joined = index.select("encounter_id", "patient_id", "admitted_at", "discharged_at").join(
+        hours,
+        (F.col("patient_id") == F.col("_patient"))
+        # Only hours that ended before the discharge.
+        & (before_discharge >= 3600)
+        & (last_days(7) | baseline),
+    )
+    days_7 = F.countDistinct(F.when(last_days(7), F.col("measured_date")))
+    resting_3d = F.avg(F.when(last_days(3), F.col("resting_heart_rate")))
+    return joined.groupBy("encounter_id").agg(
+        resting_3d.alias("resting_hr_3d"),
+        (resting_3d - F.avg(F.when(baseline, F.col("resting_heart_rate")))).alias("resting_hr_delta"),
+        # Per day with data; no day with data gives null (ANSI mode raises on x / 0).
+        F.when(days_7 > 0, F.sum(F.when(last_days(7), F.col("steps"))) / days_7).alias("steps_per_day_7d"),
+        F.min(F.when(last_days(7), F.col("spo2_min"))).alias("spo2_min_7d"),
+        F.when(days_7 > 0, F.sum(F.when(last_days(7), F.col("sleep_minutes"))) / days_7).alias(
+            "sleep_minutes_per_day_7d"
+        ),
+    )
+
+
+def _labels(index: DataFrame, encounters: DataFrame) -> DataFrame:
+    readmissions = encounters.where(F.col("encounter_class") == "inpatient").select(
+        F.col("patient_id").alias("_patient"), F.col("start_at").alias("_start")
+    )
+    gap = _seconds_between(F.col("_start"), F.col("discharged_at"))
+    joined = index.select("encounter_id", "patient_id", "discharged_at").join(
+        readmissions,
+        (F.col("patient_id") == F.col("_patient")) & (gap > 0) & (gap <= READMISSION_WINDOW_DAYS * DAY),
+        how="left",
+    )
+    return joined.groupBy("encounter_id").agg(
+        F.max(F.col("_start").isNotNull().cast("int")).alias(LABEL)
+    )
+
+
+def patient_features(
+    encounters: DataFrame,
+    patients: DataFrame,
+    conditions: DataFrame,
+    labs: DataFrame,
+    vitals: DataFrame,
+) -> DataFrame:
+    index = index_admissions(encounters)
+    horizon = encounters.agg(F.max("delivery_date").alias("_horizon"))
+    demographics = patients.select(
+        F.col("patient_id").alias("_patient"), "sex", "age_band", "birth_year"
+    )
+    rows = (
+        index.join(demographics, F.col("patient_id") == F.col("_patient"), "left").drop("_patient")
+        .join(_comorbidities(index, conditions), "encounter_id", "left")
+        .join(_prior_utilization(index, encounters), "encounter_id", "left")
+        .join(_labs(index, labs), "encounter_id", "left")
+        .join(_wearables(index, vitals), "encounter_id", "left")
+        .join(_labels(index, encounters), "encounter_id", "left")
+        .crossJoin(horizon)
+    )
+    flags = list(COMORBIDITIES)
+    zero_when_missing = [*flags, "admissions_6m", "admissions_12m", "ed_visits_6m", "ed_visits_12m"]
+    # Discharges a batch exported this late are final once the data reach 30 days past the
+    # export; history from the first export, whose shifted dates sit up to a month early,
+    # once they reach 30 days plus the largest shift past the (shifted) discharge.
+    complete = (F.datediff(F.col("_horizon"), F.col("discharge_delivery_date")) >= READMISSION_WINDOW_DAYS) | (
+        F.datediff(F.col("_horizon"), F.to_date(F.col("discharged_at"))) >= READMISSION_WINDOW_DAYS + MAX_SHIFT_DAYS
+    )
+    return rows.select(
+        "encounter_id",
+        "patient_id",
+        "admitted_at",
+        "discharged_at",
+        "sex",
+        "age_band",
+        # 90 and over have no birth year: they count as 90.
+        F.coalesce(F.year("discharged_at") - F.col("birth_year"), F.lit(90)).alias("age_at_discharge"),
+        *[F.coalesce(F.col(c), F.lit(0)).alias(c) for c in zero_when_missing],
+        sum(F.coalesce(F.col(f), F.lit(0)) for f in flags).alias("comorbidity_count"),
+        "length_of_stay_days",
+        *[F.col(f"{a}_{kind}") for a in KEY_LABS for kind in ("last", "trend")],
+        "resting_hr_3d",
+        "resting_hr_delta",
+        "steps_per_day_7d",
+        "spo2_min_7d",
+        "sleep_minutes_per_day_7d",
+        F.col(LABEL),
+        complete.alias("label_complete"),
+    )

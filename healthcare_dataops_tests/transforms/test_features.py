@@ -1,0 +1,83 @@
+"""patient_features on hand-built silver rows: point-in-time correctness and the label."""
+
+import datetime as dt
+
+import pytest
+
+from healthcare_dataops.transforms.features import patient_features
+
+T = dt.datetime
+
+
+def _ts(text: str) -> dt.datetime:
+    return T.fromisoformat(text)
+
+
+@pytest.fixture
+def features(spark):
+    encounters = spark.createDataFrame(
+        [
+            # patient p: A (index), an ED visit, B 10 days after A (a readmission), C 31 days after B.
+            ("A", "p", "inpatient", _ts("2026-01-01 08:00:00"), _ts("2026-01-05 12:00:00"), 100.0, dt.date(2026, 1, 5)),
+            ("ED", "p", "emergency", _ts("2026-01-07 08:00:00"), _ts("2026-01-07 12:00:00"), 4.0, dt.date(2026, 1, 7)),
+            ("B", "p", "inpatient", _ts("2026-01-15 08:00:00"), _ts("2026-01-18 08:00:00"), 72.0, dt.date(2026, 1, 18)),
+            ("C", "p", "inpatient", _ts("2026-02-18 09:00:00"), _ts("2026-02-20 09:00:00"), 48.0, dt.date(2026, 2, 20)),
+            # patient q: discharged a week before the data end: its label is not final yet.
+            ("Q", "q", "inpatient", _ts("2026-03-20 08:00:00"), _ts("2026-03-25 08:00:00"), 120.0, dt.date(2026, 4, 1)),
+        ],
+        "encounter_id string, patient_id string, encounter_class string, start_at timestamp, "
+        "end_at timestamp, length_of_stay_hours double, delivery_date date",
+    )
+    patients = spark.createDataFrame(
+        [("p", "F", "65-74", 1956), ("q", "M", "90+", None)],
+        "patient_id string, sex string, age_band string, birth_year int",
+    )
+    conditions = spark.createDataFrame(
+        [("p", "44054006", dt.date(2020, 1, 1)), ("p", "88805009", dt.date(2026, 1, 10))],  # CHF after A
+        "patient_id string, code string, onset_date date",
+    )
+    labs = spark.createDataFrame(
+        [
+            ("p", "creatinine", 1.0, _ts("2026-01-01 09:00:00")),
+            ("p", "creatinine", 1.4, _ts("2026-01-03 09:00:00")),
+            ("p", "creatinine", 9.9, _ts("2026-01-05 13:00:00")),  # an hour after A's discharge
+        ],
+        "patient_id string, analyte string, value double, observed_at timestamp",
+    )
+    vitals = spark.createDataFrame(
+        [
+            ("p", _ts("2026-01-05 09:00:00"), dt.date(2026, 1, 5), 100.0, 95.0, None, 60.0),
+            ("p", _ts("2026-01-05 12:00:00"), dt.date(2026, 1, 5), 5000.0, 80.0, None, 90.0),  # after discharge
+        ],
+        "patient_id string, hour_start timestamp, measured_date date, steps double, spo2_min double, "
+        "sleep_minutes double, resting_heart_rate double",
+    )
+    rows = patient_features(encounters, patients, conditions, labs, vitals).collect()
+    return {row["encounter_id"]: row.asDict() for row in rows}
+
+
+def test_one_row_per_discharged_inpatient_admission(features):
+    assert sorted(features) == ["A", "B", "C", "Q"]
+
+
+def test_data_recorded_after_the_discharge_does_not_feed_the_row(features):
+    a, b = features["A"], features["B"]
+    assert (a["creatinine_last"], a["creatinine_trend"]) == (1.4, pytest.approx(0.4))
+    assert b["creatinine_last"] == 9.9  # the post-discharge value belongs to the next stay
+    assert (a["diabetes"], a["chf"], a["comorbidity_count"]) == (1, 0, 1)
+    assert (b["chf"], b["comorbidity_count"]) == (1, 2)
+    assert (a["steps_per_day_7d"], a["spo2_min_7d"]) == (100.0, 95.0)
+    assert (b["admissions_12m"], b["ed_visits_12m"], a["admissions_12m"]) == (1, 1, 0)
+
+
+def test_the_label_is_an_inpatient_admission_within_30_days(features):
+    assert features["A"]["readmitted_30d"] == 1  # B, ten days on; the ED visit does not count
+    assert features["B"]["readmitted_30d"] == 0  # C starts 31 days after B's discharge
+    assert features["C"]["readmitted_30d"] == 0
+    assert all(features[k]["label_complete"] for k in "ABC")
+    assert features["Q"]["label_complete"] is False  # data end a week after Q's discharge
+
+
+def test_age_at_discharge_counts_ninety_and_over_as_ninety(features):
+    assert features["A"]["age_at_discharge"] == 70
+    assert features["Q"]["age_at_discharge"] == 90
