@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 import dagster as dg
 import pandas
+import pyarrow as pa
 import pyarrow.compute as pc
 from deltalake import DeltaTable
 
@@ -27,11 +28,20 @@ EXAMPLE_COLUMNS = {
 }
 
 
-def read_days(lakehouse: LakehouseResource, table: str, days: list[str] | None, column: str) -> pandas.DataFrame:
-    uri = lakehouse.table_uri("silver", table)
+def read_days(
+    lakehouse: LakehouseResource,
+    table: str,
+    days: list[str] | None,
+    column: str = "delivery_date",
+    *,
+    layer: str = "silver",
+    columns: list[str] | None = None,
+) -> pa.Table:
+    """``columns`` of ``table``'s rows of ``days`` (all rows where ``days`` is None)."""
+    uri = lakehouse.table_uri(layer, table)
     dataset = DeltaTable(uri, storage_options=lakehouse.storage_options()).to_pyarrow_dataset()
     where = pc.field(column).isin([dt.date.fromisoformat(d) for d in days]) if days else None
-    return dataset.to_table(filter=where).to_pandas()
+    return dataset.to_table(columns=columns, filter=where)
 
 
 def batch_loader(table: str, *, day_column: str = "delivery_date", with_patients: bool = True):
@@ -40,10 +50,10 @@ def batch_loader(table: str, *, day_column: str = "delivery_date", with_patients
 
     def load(context, lakehouse: LakehouseResource) -> pandas.DataFrame:
         days = run_partition_keys(context)
-        frame = read_days(lakehouse, table, days, day_column)
+        frame = read_days(lakehouse, table, days, day_column).to_pandas()
         if with_patients:
-            known = read_days(lakehouse, "patients", None, "delivery_date")["patient_id"]
-            frame = flag_unknown_values(frame, "patient_id", set(known), UNKNOWN_PATIENT_FLAG)
+            known = read_days(lakehouse, "patients", None, columns=["patient_id"])["patient_id"]
+            frame = flag_unknown_values(frame, "patient_id", set(known.to_pylist()), UNKNOWN_PATIENT_FLAG)
         if days:
             last = dt.date.fromisoformat(max(days))
             frame[DAYS_BEHIND] = [(last - d).days for d in frame[day_column]]
@@ -110,10 +120,7 @@ def conservation_check(table: SilverTable, bronze_table: str) -> dg.AssetChecksD
 
 
 def _rows_per_day(lakehouse: LakehouseResource, layer: str, table: str, days: list[str]) -> dict[str, int]:
-    uri = lakehouse.table_uri(layer, table)
-    dataset = DeltaTable(uri, storage_options=lakehouse.storage_options()).to_pyarrow_dataset()
-    wanted = pc.field("delivery_date").isin([dt.date.fromisoformat(d) for d in days])
-    column = dataset.to_table(columns=["delivery_date"], filter=wanted)["delivery_date"]
+    column = read_days(lakehouse, table, days, layer=layer, columns=["delivery_date"])["delivery_date"]
     counts = pc.value_counts(column).to_pylist()
     return {entry["values"].isoformat(): entry["counts"] for entry in counts}
 

@@ -1,6 +1,7 @@
 """GX suites of ``patient_features``."""
 
 import pandas
+import pyarrow as pa
 
 from healthcare_dataops.defs.features.assets import PATIENT_FEATURES
 from healthcare_dataops.quality import gx_asset_checks
@@ -37,7 +38,11 @@ def _critical(context):
 
 
 def _warnings(context, lakehouse: LakehouseResource):
-    columns = load_features(context, lakehouse).columns
+    from deltalake import DeltaTable
+
+    # The names from the Delta log: the check's batch is loaded once, by load_features.
+    uri = lakehouse.table_uri("gold", PATIENT_FEATURES)
+    columns = pa.schema(DeltaTable(uri, storage_options=lakehouse.storage_options()).schema().to_arrow()).names
     return [
         gxe().ExpectColumnMeanToBeBetween(
             column=COMPLETE_LABEL, min_value=PREVALENCE_BAND[0], max_value=PREVALENCE_BAND[1]
