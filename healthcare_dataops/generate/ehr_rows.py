@@ -102,16 +102,18 @@ def patient_row(ctx: Context, i: int) -> list[str]:
 
 
 def encounter_row(ctx: Context, i: int, enc_id: str, kind: str, encounter_class: str,
-                  start: int, stop: int, organization: str, reason: tuple[str, str] | None = None) -> list[str]:
+                  start: int, stop: int | None, organization: str, reason: tuple[str, str] | None = None,
+                  billed_until: int | None = None) -> list[str]:
+    """``stop=None`` is a stay still open at the export: billed so far, up to ``billed_until``."""
     code, description, base = codes.ENCOUNTER_TYPES[kind]
-    days = max(1.0, (stop - start) / 1440)
+    days = max(1.0, ((stop if stop is not None else billed_until) - start) / 1440)
     total = base + (2450.0 * days if encounter_class == "inpatient" else 0.0) + (
         1100.0 if encounter_class == "emergency" else 60.0 * stable_fraction(ctx.seed, enc_id))
     payer_name, payer_id = ctx.payer(i)
     coverage = 0.0 if payer_name == "NO_INSURANCE" else total * (0.6 + 0.35 * stable_fraction(ctx.seed, "cov", enc_id))
     org_id = ctx.organization(organization)
     return _ordered("encounters", {
-        "id": enc_id, "start": ctx.iso(start), "stop": ctx.iso(stop),
+        "id": enc_id, "start": ctx.iso(start), "stop": ctx.iso(stop) if stop is not None else None,
         "patient": ctx.patient_id(i), "organization": org_id, "provider": ctx.provider(org_id, i),
         "payer": payer_id, "encounterclass": encounter_class, "code": code, "description": description,
         "base_encounter_cost": f"{base:.2f}", "total_claim_cost": f"{total:.2f}",

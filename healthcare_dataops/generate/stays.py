@@ -141,6 +141,14 @@ def stay_rows(sim, stay: Stay) -> None:
                 sim.emit("observations", row)
 
 
+def open_stay_row(sim, stay: Stay, day: int) -> None:
+    """A stay still open at the end of ``day``: the export carries it with an empty STOP, as an
+    EHR's daily extract of the encounters touched that day does, until the discharge closes it."""
+    sim.emit("encounters", encounter_row(sim.ctx, stay.patient, stay.encounter_id, "inpatient", "inpatient",
+                                         stay.start, None, _hospital(sim, stay.patient), stay.reason,
+                                         billed_until=(day + 1) * 1440))
+
+
 def status_in_hospital(stay: Stay, day: int) -> int:
     return min(stay.level_on(day), 15) | IN_HOSPITAL
 

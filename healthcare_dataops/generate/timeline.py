@@ -20,7 +20,8 @@ from .ehr_rows import Context
 from .lab_orders import LabOrder
 from .population import NO_ADMISSION, VENDORS, Panel, PanelConfig
 from .seeding import day_key, stable_hex, stream
-from .stays import Stay, admit, discharge, draw_readmission, inpatient_day, stay_rows, status_in_hospital
+from .stays import (Stay, admit, discharge, draw_readmission, inpatient_day, open_stay_row, stay_rows,
+                    status_in_hospital)
 from .visits import visit
 from .wearable_day import DeviceDay, simulate
 
@@ -162,6 +163,8 @@ class Simulation:
         for i in in_hospital_today:
             if self.stays[i].discharge_day == day:
                 self._discharge(self.stays.pop(i), day)
+            elif writing:
+                open_stay_row(self, self.stays[i], day)
         self._visits(day, u, registered & ~busy & (self.anchor != day), new)
         self._record_status(day, in_hospital_today)
 
