@@ -1,9 +1,10 @@
 """Silver → ``patient_features``: one row per index admission, point-in-time correct.
 
 An index admission is an inpatient encounter with a discharge. Every feature of a row uses
-only data recorded before that discharge: labs observed before it, conditions with onset on
-or before its day, encounters that started before the admission, wearable hours that ended
-before it. All of a patient's dates carry the same shift, so these comparisons are exact.
+only data recorded before its cutoff, the discharge: labs observed before it, conditions with
+onset on or before its day, encounters that started before the admission, wearable hours that
+ended before it. A stay still open is described the same way with the scoring time as cutoff
+(``inpatient_features``), so the model scores current inpatients on the features it learnt. All of a patient's dates carry the same shift, so these comparisons are exact.
 The label, an inpatient admission within 30 days of discharge, is only final once the data
 reach 30 days past the discharge: ``label_complete`` says so.
 """
@@ -28,6 +29,25 @@ COMORBIDITIES = {
 }
 KEY_LABS = ("hba1c", "glucose", "creatinine", "potassium", "sodium", "hemoglobin", "wbc")
 LABEL = "readmitted_30d"
+# What a model learns from, in this order: the columns of both gold feature tables.
+FEATURES = (
+    "sex",
+    "age_band",
+    "age_at_discharge",
+    *COMORBIDITIES,
+    "admissions_6m",
+    "admissions_12m",
+    "ed_visits_6m",
+    "ed_visits_12m",
+    "comorbidity_count",
+    "length_of_stay_days",
+    *(f"{analyte}_{kind}" for analyte in KEY_LABS for kind in ("last", "trend")),
+    "resting_hr_3d",
+    "resting_hr_delta",
+    "steps_per_day_7d",
+    "spo2_min_7d",
+    "sleep_minutes_per_day_7d",
+)
 
 
 def _seconds_between(later: Column, earlier: Column) -> Column:
@@ -41,9 +61,26 @@ def index_admissions(encounters: DataFrame) -> DataFrame:
         "encounter_id",
         "patient_id",
         F.col("start_at").alias("admitted_at"),
-        F.col("end_at").alias("discharged_at"),
+        F.col("end_at").alias("cutoff_at"),
         (F.col("length_of_stay_hours") / 24.0).alias("length_of_stay_days"),
         F.col("delivery_date").alias("discharge_delivery_date"),
+    )
+
+
+def open_stays(encounters: DataFrame, as_of: Column) -> DataFrame:
+    """Inpatient stays open at ``as_of`` (a time on the patient's shifted clock): admitted
+    before it and not discharged by it. Their length of stay is the time so far."""
+    stays = encounters.where(
+        (F.col("encounter_class") == "inpatient")
+        & (F.col("start_at") <= as_of)
+        & (F.col("end_at").isNull() | (F.col("end_at") > as_of))
+    )
+    return stays.select(
+        "encounter_id",
+        "patient_id",
+        F.col("start_at").alias("admitted_at"),
+        as_of.alias("cutoff_at"),
+        (_seconds_between(as_of, F.col("start_at")) / DAY).alias("length_of_stay_days"),
     )
 
 
@@ -51,10 +88,10 @@ def _comorbidities(index: DataFrame, conditions: DataFrame) -> DataFrame:
     known = conditions.select(
         F.col("patient_id").alias("_patient"), F.col("code").alias("_code"), "onset_date"
     )
-    joined = index.select("encounter_id", "patient_id", "discharged_at").join(
+    joined = index.select("encounter_id", "patient_id", "cutoff_at").join(
         known,
         (F.col("patient_id") == F.col("_patient"))
-        & (F.col("onset_date") <= F.to_date(F.col("discharged_at"))),
+        & (F.col("onset_date") <= F.to_date(F.col("cutoff_at"))),
     )
     flags = [
         F.max(F.col("_code").isin(*codes).cast("int")).alias(name)
@@ -86,9 +123,9 @@ def _labs(index: DataFrame, labs: DataFrame) -> DataFrame:
     results = labs.where(F.col("analyte").isin(*KEY_LABS)).select(
         F.col("patient_id").alias("_patient"), "analyte", "value", "observed_at"
     )
-    before = index.select("encounter_id", "patient_id", "discharged_at").join(
+    before = index.select("encounter_id", "patient_id", "cutoff_at").join(
         results,
-        (F.col("patient_id") == F.col("_patient")) & (F.col("observed_at") < F.col("discharged_at")),
+        (F.col("patient_id") == F.col("_patient")) & (F.col("observed_at") < F.col("cutoff_at")),
     )
     newest_first = Window.partitionBy("encounter_id", "analyte").orderBy(
         F.col("observed_at").desc(), F.col("value").desc()
@@ -107,16 +144,16 @@ def _wearables(index: DataFrame, vitals: DataFrame) -> DataFrame:
         F.col("patient_id").alias("_patient"), "hour_start", "measured_date", "steps",
         "spo2_min", "sleep_minutes", "resting_heart_rate",
     )
-    before_discharge = _seconds_between(F.col("discharged_at"), F.col("hour_start"))
+    before_cutoff = _seconds_between(F.col("cutoff_at"), F.col("hour_start"))
     admitted_gap = _seconds_between(F.col("admitted_at"), F.col("hour_start"))
-    last_days = lambda days: before_discharge <= days * DAY  # noqa: E731
+    last_days = lambda days: before_cutoff <= days * DAY  # noqa: E731
     # The patient's usual resting rate: days 10 to 4 before the admission.
     baseline = (admitted_gap >= 4 * DAY) & (admitted_gap <= 10 * DAY)
-    joined = index.select("encounter_id", "patient_id", "admitted_at", "discharged_at").join(
+    joined = index.select("encounter_id", "patient_id", "admitted_at", "cutoff_at").join(
         hours,
         (F.col("patient_id") == F.col("_patient"))
         # Only hours that ended before the discharge.
-        & (before_discharge >= 3600)
+        & (before_cutoff >= 3600)
         & (last_days(7) | baseline),
     )
     days_7 = F.countDistinct(F.when(last_days(7), F.col("measured_date")))
@@ -137,14 +174,48 @@ def _labels(index: DataFrame, encounters: DataFrame) -> DataFrame:
     readmissions = encounters.where(F.col("encounter_class") == "inpatient").select(
         F.col("patient_id").alias("_patient"), F.col("start_at").alias("_start")
     )
-    gap = _seconds_between(F.col("_start"), F.col("discharged_at"))
-    joined = index.select("encounter_id", "patient_id", "discharged_at").join(
+    gap = _seconds_between(F.col("_start"), F.col("cutoff_at"))
+    joined = index.select("encounter_id", "patient_id", "cutoff_at").join(
         readmissions,
         (F.col("patient_id") == F.col("_patient")) & (gap > 0) & (gap <= READMISSION_WINDOW_DAYS * DAY),
         how="left",
     )
     return joined.groupBy("encounter_id").agg(
         F.max(F.col("_start").isNotNull().cast("int")).alias(LABEL)
+    )
+
+
+def _features(
+    index: DataFrame, encounters: DataFrame, patients: DataFrame, conditions: DataFrame,
+    labs: DataFrame, vitals: DataFrame,
+) -> DataFrame:
+    """Every feature of each index row, as of its ``cutoff_at``; keeps the index's columns."""
+    demographics = patients.select(
+        F.col("patient_id").alias("_patient"), "sex", "age_band", "birth_year"
+    )
+    rows = (
+        index.join(demographics, F.col("patient_id") == F.col("_patient"), "left").drop("_patient")
+        .join(_comorbidities(index, conditions), "encounter_id", "left")
+        .join(_prior_utilization(index, encounters), "encounter_id", "left")
+        .join(_labs(index, labs), "encounter_id", "left")
+        .join(_wearables(index, vitals), "encounter_id", "left")
+    )
+    flags = list(COMORBIDITIES)
+    zero_when_missing = [*flags, "admissions_6m", "admissions_12m", "ed_visits_6m", "ed_visits_12m"]
+    return rows.select(
+        *index.columns,
+        "sex",
+        "age_band",
+        # 90 and over have no birth year: they count as 90.
+        F.coalesce(F.year("cutoff_at") - F.col("birth_year"), F.lit(90)).alias("age_at_discharge"),
+        *[F.coalesce(F.col(c), F.lit(0)).alias(c) for c in zero_when_missing],
+        sum(F.coalesce(F.col(f), F.lit(0)) for f in flags).alias("comorbidity_count"),
+        *[F.col(f"{a}_{kind}") for a in KEY_LABS for kind in ("last", "trend")],
+        "resting_hr_3d",
+        "resting_hr_delta",
+        "steps_per_day_7d",
+        "spo2_min_7d",
+        "sleep_minutes_per_day_7d",
     )
 
 
@@ -157,44 +228,38 @@ def patient_features(
 ) -> DataFrame:
     index = index_admissions(encounters)
     horizon = encounters.agg(F.max("delivery_date").alias("_horizon"))
-    demographics = patients.select(
-        F.col("patient_id").alias("_patient"), "sex", "age_band", "birth_year"
-    )
     rows = (
-        index.join(demographics, F.col("patient_id") == F.col("_patient"), "left").drop("_patient")
-        .join(_comorbidities(index, conditions), "encounter_id", "left")
-        .join(_prior_utilization(index, encounters), "encounter_id", "left")
-        .join(_labs(index, labs), "encounter_id", "left")
-        .join(_wearables(index, vitals), "encounter_id", "left")
+        _features(index, encounters, patients, conditions, labs, vitals)
         .join(_labels(index, encounters), "encounter_id", "left")
         .crossJoin(horizon)
     )
-    flags = list(COMORBIDITIES)
-    zero_when_missing = [*flags, "admissions_6m", "admissions_12m", "ed_visits_6m", "ed_visits_12m"]
     # Discharges a batch exported this late are final once the data reach 30 days past the
     # export; history from the first export, whose shifted dates sit up to a month early,
     # once they reach 30 days plus the largest shift past the (shifted) discharge.
     complete = (F.datediff(F.col("_horizon"), F.col("discharge_delivery_date")) >= READMISSION_WINDOW_DAYS) | (
-        F.datediff(F.col("_horizon"), F.to_date(F.col("discharged_at"))) >= READMISSION_WINDOW_DAYS + MAX_SHIFT_DAYS
+        F.datediff(F.col("_horizon"), F.to_date(F.col("cutoff_at"))) >= READMISSION_WINDOW_DAYS + MAX_SHIFT_DAYS
     )
     return rows.select(
         "encounter_id",
         "patient_id",
         "admitted_at",
-        "discharged_at",
-        "sex",
-        "age_band",
-        # 90 and over have no birth year: they count as 90.
-        F.coalesce(F.year("discharged_at") - F.col("birth_year"), F.lit(90)).alias("age_at_discharge"),
-        *[F.coalesce(F.col(c), F.lit(0)).alias(c) for c in zero_when_missing],
-        sum(F.coalesce(F.col(f), F.lit(0)) for f in flags).alias("comorbidity_count"),
-        "length_of_stay_days",
-        *[F.col(f"{a}_{kind}") for a in KEY_LABS for kind in ("last", "trend")],
-        "resting_hr_3d",
-        "resting_hr_delta",
-        "steps_per_day_7d",
-        "spo2_min_7d",
-        "sleep_minutes_per_day_7d",
+        F.col("cutoff_at").alias("discharged_at"),
+        *FEATURES,
         F.col(LABEL),
         complete.alias("label_complete"),
+    )
+
+
+def inpatient_features(
+    encounters: DataFrame,
+    patients: DataFrame,
+    conditions: DataFrame,
+    labs: DataFrame,
+    vitals: DataFrame,
+    as_of: Column,
+) -> DataFrame:
+    """The features of every stay open at ``as_of``, as if it ended then: what scoring needs."""
+    index = open_stays(encounters, as_of)
+    return _features(index, encounters, patients, conditions, labs, vitals).select(
+        "encounter_id", "patient_id", "admitted_at", F.col("cutoff_at").alias("as_of"), *FEATURES
     )

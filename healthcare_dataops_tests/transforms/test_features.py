@@ -4,7 +4,9 @@ import datetime as dt
 
 import pytest
 
-from healthcare_dataops.transforms.features import patient_features
+from pyspark.sql import functions as F
+
+from healthcare_dataops.transforms.features import FEATURES, inpatient_features, patient_features
 
 T = dt.datetime
 
@@ -14,7 +16,7 @@ def _ts(text: str) -> dt.datetime:
 
 
 @pytest.fixture
-def features(spark):
+def silver(spark):
     encounters = spark.createDataFrame(
         [
             # patient p: A (index), an ED visit, B 10 days after A (a readmission), C 31 days after B.
@@ -24,6 +26,8 @@ def features(spark):
             ("C", "p", "inpatient", _ts("2026-02-18 09:00:00"), _ts("2026-02-20 09:00:00"), 48.0, dt.date(2026, 2, 20)),
             # patient q: discharged a week before the data end: its label is not final yet.
             ("Q", "q", "inpatient", _ts("2026-03-20 08:00:00"), _ts("2026-03-25 08:00:00"), 120.0, dt.date(2026, 4, 1)),
+            # patient q again: admitted on 2026-03-29 and still in hospital at the data end.
+            ("O", "q", "inpatient", _ts("2026-03-29 10:00:00"), None, None, dt.date(2026, 4, 1)),
         ],
         "encounter_id string, patient_id string, encounter_class string, start_at timestamp, "
         "end_at timestamp, length_of_stay_hours double, delivery_date date",
@@ -52,12 +56,17 @@ def features(spark):
         "patient_id string, hour_start timestamp, measured_date date, steps double, spo2_min double, "
         "sleep_minutes double, resting_heart_rate double",
     )
-    rows = patient_features(encounters, patients, conditions, labs, vitals).collect()
+    return encounters, patients, conditions, labs, vitals
+
+
+@pytest.fixture
+def features(silver):
+    rows = patient_features(*silver).collect()
     return {row["encounter_id"]: row.asDict() for row in rows}
 
 
 def test_one_row_per_discharged_inpatient_admission(features):
-    assert sorted(features) == ["A", "B", "C", "Q"]
+    assert sorted(features) == ["A", "B", "C", "Q"]  # O is still open
 
 
 def test_data_recorded_after_the_discharge_does_not_feed_the_row(features):
@@ -81,3 +90,29 @@ def test_the_label_is_an_inpatient_admission_within_30_days(features):
 def test_age_at_discharge_counts_ninety_and_over_as_ninety(features):
     assert features["A"]["age_at_discharge"] == 70
     assert features["Q"]["age_at_discharge"] == 90
+
+
+def _open_stays(silver, as_of: str):
+    rows = inpatient_features(*silver, F.lit(_ts(as_of))).collect()
+    return {row["encounter_id"]: row.asDict() for row in rows}
+
+
+def test_open_stays_are_described_as_of_the_scoring_time(silver, spark):
+    labs = silver[3].unionByName(spark.createDataFrame(
+        [("q", "sodium", 131.0, _ts("2026-03-30 06:00:00")), ("q", "sodium", 150.0, _ts("2026-03-31 06:00:00"))],
+        "patient_id string, analyte string, value double, observed_at timestamp",
+    ))
+    silver = (*silver[:3], labs, silver[4])
+    stays = _open_stays(silver, "2026-03-31 00:00:00")
+    assert sorted(stays) == ["O"]
+    o = stays["O"]
+    assert o["sodium_last"] == 131.0  # the 150 comes after the scoring time
+    assert o["length_of_stay_days"] == pytest.approx(38 / 24)  # admitted 38 hours earlier
+    assert (o["admissions_12m"], o["age_at_discharge"]) == (1, 90)  # Q counts; 90+ counts as 90
+    assert list(o)[4:] == list(FEATURES)
+
+
+def test_a_stay_is_open_from_its_admission_until_its_discharge(silver):
+    assert sorted(_open_stays(silver, "2026-03-29 09:59:00")) == []
+    assert sorted(_open_stays(silver, "2026-01-03 00:00:00")) == ["A"]  # discharged later: open then
+    assert sorted(_open_stays(silver, "2026-01-05 12:00:00")) == []  # A's discharge time
