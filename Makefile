@@ -1,5 +1,5 @@
 # Shortcuts for the scripts; the scripts need nothing but bash, Python 3.11 and Java 17.
-.PHONY: run test ui setup generate clean
+.PHONY: run test ui mlflow-ui models model-benchmark setup generate clean
 
 run:
 	bash scripts/quickstart.sh
@@ -10,6 +10,17 @@ test:
 ui:
 	bash scripts/ui.sh
 
+# The MLflow UI for the default store on http://127.0.0.1:5000.
+mlflow-ui:
+	bash scripts/mlflow_ui.sh
+
+models: setup
+	.venv/bin/healthcare-dataops models
+
+# Model AUROC against the best possible one on large generated feeds (tens of minutes).
+model-benchmark:
+	bash scripts/model_benchmark.sh
+
 setup:
 	bash scripts/setup.sh
 
@@ -18,4 +29,4 @@ generate: setup
 
 # Removes generated data and the local instance; keeps data/reference and the .venv.
 clean:
-	rm -rf data/landing data/lakehouse data/generator .dagster_home
+	rm -rf data/landing data/lakehouse data/generator data/mlflow .dagster_home

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from healthcare_dataops import settings
@@ -23,11 +24,35 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"lakehouse root (default: ${settings.LAKEHOUSE_ROOT} or data/lakehouse)",
     )
     summary.set_defaults(handler=_summary)
+    models = subparsers.add_parser(
+        "models", help="list the readmission model's registered versions, aliases and holdout metrics"
+    )
+    models.add_argument(
+        "--tracking-uri",
+        default=None,
+        help=f"MLflow tracking URI (default: ${settings.MLFLOW_TRACKING_URI} or sqlite under data/mlflow)",
+    )
+    models.add_argument("--name", default="readmission_risk", help="registered model name")
+    models.set_defaults(handler=_models)
     return parser
 
 
 def _summary(args: argparse.Namespace) -> int:
     print(describe_lakehouse(args.lakehouse or settings.lakehouse_root()))
+    return 0
+
+
+def _models(args: argparse.Namespace) -> int:
+    from mlflow import MlflowClient
+
+    from healthcare_dataops.ml.catalog import format_table, version_rows
+
+    uri = args.tracking_uri or os.environ.get(settings.MLFLOW_TRACKING_URI) or settings.default_mlflow_tracking_uri()
+    rows = version_rows(MlflowClient(tracking_uri=uri, registry_uri=uri), args.name)
+    if not rows:
+        print(f"no versions of {args.name!r} registered in {uri}: materialize risk_model first")
+        return 1
+    print(format_table(rows))
     return 0
 
 

@@ -10,6 +10,8 @@ from healthcare_dataops.defs.features.checks import patient_features_checks
 from healthcare_dataops.defs.labs.bronze import lab_bronze
 from healthcare_dataops.defs.labs.checks import lab_silver_checks
 from healthcare_dataops.defs.labs.silver import lab_results_silver
+from healthcare_dataops.defs.ml.patient_risk_scores import patient_risk_scores
+from healthcare_dataops.defs.ml.risk_model import risk_model
 from healthcare_dataops.defs.wearables.bronze import wearable_bronze
 from healthcare_dataops.defs.wearables.checks import wearable_silver_checks
 from healthcare_dataops.defs.wearables.silver import (
@@ -30,6 +32,8 @@ defs = dg.Definitions(
         wearable_readings_silver,
         wearable_vitals,
         patient_features,
+        risk_model,
+        patient_risk_scores,
     ],
     asset_checks=[
         *ehr_silver_checks,

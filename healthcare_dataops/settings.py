@@ -9,8 +9,11 @@ name, never its value.
 from __future__ import annotations
 
 import datetime as dt
+import importlib.metadata
 import os
+import subprocess
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import dagster as dg
 
@@ -23,6 +26,14 @@ FIRST_DELIVERY_DAY = "HEALTHCARE_DATAOPS_FIRST_DELIVERY_DAY"
 # Spark Connect URL of the engine: "sail" (embedded), "sc://host:port", or "local[N]".
 SPARK_REMOTE = "HEALTHCARE_DATAOPS_SPARK_REMOTE"
 DEFAULT_SPARK_REMOTE = "sail"
+
+# The zone the hospital's delivery days are counted in: a day's export runs to its local midnight.
+HOSPITAL_TIMEZONE = "HEALTHCARE_DATAOPS_HOSPITAL_TIMEZONE"
+DEFAULT_HOSPITAL_TIMEZONE = "America/New_York"
+MLFLOW_TRACKING_URI = "HEALTHCARE_DATAOPS_MLFLOW_TRACKING_URI"
+MLFLOW_ARTIFACT_ROOT = "HEALTHCARE_DATAOPS_MLFLOW_ARTIFACT_ROOT"
+MLFLOW_UI_URL = "HEALTHCARE_DATAOPS_MLFLOW_UI_URL"
+DEFAULT_MLFLOW_UI_URL = "http://127.0.0.1:5000"
 
 DEFAULT_DATA_DIR = "data"
 DEFAULT_FIRST_DELIVERY_DAY = "2025-01-01"
@@ -50,6 +61,15 @@ def default_lakehouse_root() -> str:
     return os.path.join(data_dir(), "lakehouse")
 
 
+def default_mlflow_tracking_uri() -> str:
+    """sqlite under the data folder: MLflow 3's file store is off by default."""
+    return "sqlite:///" + os.path.join(data_dir(), "mlflow", "mlflow.db")
+
+
+def default_mlflow_artifact_root() -> str:
+    return os.path.join(data_dir(), "mlflow", "artifacts")
+
+
 def landing_root() -> str:
     return os.environ.get(LANDING_ROOT) or default_landing_root()
 
@@ -63,6 +83,19 @@ def env_or_default(name: str, default: str) -> str | dg.EnvVar:
     return dg.EnvVar(name) if os.environ.get(name) else default
 
 
+def hospital_timezone() -> ZoneInfo:
+    value = os.environ.get(HOSPITAL_TIMEZONE) or DEFAULT_HOSPITAL_TIMEZONE
+    try:
+        return ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as error:
+        raise ValueError(f"{HOSPITAL_TIMEZONE}={value!r} is not an IANA time zone such as America/Chicago") from error
+
+
+def end_of_delivery_day(day: dt.date) -> dt.datetime:
+    """The local midnight that closes ``day``: what the day's export can have seen."""
+    return dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=hospital_timezone())
+
+
 def first_delivery_day() -> str:
     """The first day the daily partitions offer; deliveries before it cannot be ingested."""
     value = os.environ.get(FIRST_DELIVERY_DAY) or DEFAULT_FIRST_DELIVERY_DAY
@@ -73,3 +106,26 @@ def first_delivery_day() -> str:
             f"{FIRST_DELIVERY_DAY}={value!r} is not a date in the form YYYY-MM-DD"
         ) from error
     return value
+
+
+# Set by image builds (``--build-arg CODE_VERSION=$(git rev-parse HEAD)``), where no .git exists.
+CODE_VERSION = "HEALTHCARE_DATAOPS_CODE_VERSION"
+
+
+def code_version() -> str:
+    """What code produced an output: the variable, else the checkout's commit (``+dirty`` with
+    uncommitted changes), else the installed package's version."""
+    configured = os.environ.get(CODE_VERSION)
+    if configured:
+        return configured
+    root = project_root()
+    if (root / ".git").exists():
+        try:
+            commit = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True,
+                                    text=True, timeout=10, check=True).stdout.strip()
+            dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
+                                   capture_output=True, text=True, timeout=10, check=True).stdout.strip()
+            return commit + ("+dirty" if dirty else "")
+        except (OSError, subprocess.SubprocessError):
+            pass
+    return "healthcare-dataops " + importlib.metadata.version("healthcare-dataops")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import tempfile
 from pathlib import Path
 
 import dagster as dg
@@ -19,6 +20,7 @@ from healthcare_dataops.defs.wearables.bronze import wearable_bronze
 from healthcare_dataops.resources import (
     LakehouseResource,
     LandingZoneResource,
+    MlflowResource,
     PseudonymizationResource,
     SparkResource,
 )
@@ -33,8 +35,18 @@ def all_assets() -> list:
     return [*defs.assets, *defs.asset_checks]
 
 
+def lakehouse_assets() -> list:
+    """The data layers, bronze to gold, with their checks: everything but the model's assets,
+    which need more labelled admissions than a small test landing zone gives."""
+    from healthcare_dataops.definitions import defs
+
+    data = [a for a in defs.assets if "ml" not in {a.group_names_by_key[k] for k in a.keys}]
+    return [*data, *defs.asset_checks]
+
+
 def materialize_days(
-    assets, first_day: str, last_day: str, *, landing: Path, lakehouse: Path, instance=None
+    assets, first_day: str, last_day: str, *, landing: Path, lakehouse: Path, instance=None,
+    run_config: dict | None = None, raise_on_error: bool = True,
 ) -> dg.ExecuteInProcessResult:
     """One run over the delivery days first..last, as the CLI's --partition-range runs it."""
     return dg.materialize(
@@ -44,10 +56,19 @@ def materialize_days(
             "lakehouse": LakehouseResource(root=str(lakehouse)),
             "spark": SparkResource(),
             "pseudonymization": PseudonymizationResource(),
+            "mlflow_tracking": mlflow_resource(lakehouse),
         },
         tags={ASSET_PARTITION_RANGE_START_TAG: first_day, ASSET_PARTITION_RANGE_END_TAG: last_day},
         instance=instance,
+        run_config=run_config,
+        raise_on_error=raise_on_error,
     )
+
+
+def mlflow_resource(lakehouse: Path | str) -> MlflowResource:
+    """A sqlite tracking store beside a test's lakehouse (or in a temp folder for S3 ones)."""
+    folder = Path(tempfile.mkdtemp(prefix="mlflow-")) if str(lakehouse).startswith("s3://") else Path(lakehouse).parent / "mlflow"
+    return MlflowResource(tracking_uri=f"sqlite:///{folder}/mlflow.db", artifact_root=str(folder / "artifacts"))
 
 
 def metadata_of(

@@ -67,3 +67,11 @@ def read_columns(
     if table is None:
         return None
     return table.to_pyarrow_dataset().to_table(columns=list(columns))
+
+
+def read_snapshot(uri: str, storage_options: dict[str, str]):
+    """(version, pandas frame) of one snapshot, so what was read can be named exactly."""
+    table = open_table(uri, storage_options)
+    if table is None:
+        raise TableNotFoundError(f"no Delta table at {uri}: materialize the asset that writes it first")
+    return table.version(), table.to_pandas()

@@ -6,6 +6,7 @@ from healthcare_dataops import settings
 from healthcare_dataops.privacy import keys
 from healthcare_dataops.resources.lakehouse import LakehouseResource
 from healthcare_dataops.resources.landing_zone import LandingZoneResource
+from healthcare_dataops.resources.mlflow_tracking import MlflowResource
 from healthcare_dataops.resources.privacy import PseudonymizationResource
 from healthcare_dataops.resources.spark import SparkResource
 
@@ -24,6 +25,15 @@ def build_resources() -> dict[str, object]:
         "spark": SparkResource(
             remote=settings.env_or_default(settings.SPARK_REMOTE, settings.DEFAULT_SPARK_REMOTE)
         ),
+        "mlflow_tracking": MlflowResource(
+            tracking_uri=settings.env_or_default(
+                settings.MLFLOW_TRACKING_URI, settings.default_mlflow_tracking_uri()
+            ),
+            artifact_root=settings.env_or_default(
+                settings.MLFLOW_ARTIFACT_ROOT, settings.default_mlflow_artifact_root()
+            ),
+            ui_url=settings.env_or_default(settings.MLFLOW_UI_URL, settings.DEFAULT_MLFLOW_UI_URL),
+        ),
         "pseudonymization": PseudonymizationResource(
             key=settings.env_or_default(keys.PSEUDONYM_KEY_ENV, keys.DEVELOPMENT_KEY)
         ),
@@ -33,6 +43,7 @@ def build_resources() -> dict[str, object]:
 __all__ = [
     "LakehouseResource",
     "LandingZoneResource",
+    "MlflowResource",
     "PseudonymizationResource",
     "SparkResource",
     "build_resources",

@@ -8,7 +8,7 @@ import dagster as dg
 from deltalake import DeltaTable
 
 from healthcare_dataops.cli import main as cli
-from healthcare_dataops_tests.dagster_helpers import all_assets, materialize_days
+from healthcare_dataops_tests.dagster_helpers import lakehouse_assets, materialize_days
 
 DAY = "2026-01-01"
 PHI_COLUMNS = ("SSN", "DRIVERS", "PASSPORT", "FIRST", "MIDDLE", "LAST", "MAIDEN", "ADDRESS", "CITY", "COUNTY", "PHONE", "BIRTHPLACE")
@@ -55,7 +55,7 @@ def test_no_phi_canary_reaches_silver_quarantine_or_the_event_log(tmp_path):
     canaries = _plant_canaries(tmp_path / "landing")
     assert len(canaries) > 500
     instance = dg.DagsterInstance.ephemeral()
-    result = materialize_days(all_assets(), DAY, DAY, landing=tmp_path / "landing",
+    result = materialize_days(lakehouse_assets(), DAY, DAY, landing=tmp_path / "landing",
                               lakehouse=tmp_path / "lakehouse", instance=instance)
     assert result.success
 

@@ -4,7 +4,7 @@ import pyarrow.compute as pc
 import pytest
 
 from healthcare_dataops_tests.dagster_helpers import (
-    all_assets,
+    lakehouse_assets,
     deliver,
     materialize_days,
     metadata_by_partition,
@@ -33,7 +33,7 @@ def test_real_samples_reach_silver_with_every_row_accounted_for(samples_dir, tmp
         f"DEVICE_ID,PATIENT_MRN,DEVICE_MODEL,ENROLLED_AT\nexport6s3sample,{synthea_patient},Apple Watch,2014-09-01T00:00:00Z\n"
     )
 
-    result = materialize_days(all_assets(), EXPORT_DAY, SECOND_DAY, landing=landing, lakehouse=lakehouse)
+    result = materialize_days(lakehouse_assets(), EXPORT_DAY, SECOND_DAY, landing=landing, lakehouse=lakehouse)
 
     assert result.success
     for silver, bronze in {

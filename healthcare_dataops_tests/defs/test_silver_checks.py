@@ -12,7 +12,7 @@ from healthcare_dataops.cli import main as cli
 from healthcare_dataops.resources import (
     LakehouseResource, LandingZoneResource, PseudonymizationResource, SparkResource,
 )
-from healthcare_dataops_tests.dagster_helpers import all_assets, materialize_days
+from healthcare_dataops_tests.dagster_helpers import lakehouse_assets, materialize_days
 
 DAY = "2026-01-01"
 UNKNOWN_PATIENT = "0" * 64
@@ -23,7 +23,7 @@ def built(tmp_path_factory):
     root = tmp_path_factory.mktemp("checks")
     cli(["generate", "--landing", str(root / "landing"), "--side", str(root / "side"),
          "--patients", "50", "--days", "1", "--start-date", DAY, "--quiet"])
-    assert materialize_days(all_assets(), DAY, DAY, landing=root / "landing", lakehouse=root / "lakehouse").success
+    assert materialize_days(lakehouse_assets(), DAY, DAY, landing=root / "landing", lakehouse=root / "lakehouse").success
     return root
 
 
@@ -39,7 +39,7 @@ def _plant(lakehouse, table: str, **changes) -> None:
 
 def _run(root, lakehouse, selection):
     return dg.materialize(
-        all_assets(),
+        lakehouse_assets(),
         selection=selection,
         resources={
             "landing_zone": LandingZoneResource(root=str(root / "landing")),

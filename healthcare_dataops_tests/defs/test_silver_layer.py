@@ -7,7 +7,7 @@ import pytest
 
 from healthcare_dataops.cli import main as cli
 from healthcare_dataops_tests.dagster_helpers import (
-    all_assets,
+    lakehouse_assets,
     materialize_days,
     metadata_by_partition,
     read_table,
@@ -36,7 +36,7 @@ def silver(tmp_path_factory):
         "--patients", "60", "--days", "4", "--start-date", FIRST_DAY, "--faults", "all", "--quiet",
     ])
     result = materialize_days(
-        all_assets(), FIRST_DAY, LAST_DAY, landing=root / "landing", lakehouse=root / "lakehouse"
+        lakehouse_assets(), FIRST_DAY, LAST_DAY, landing=root / "landing", lakehouse=root / "lakehouse"
     )
     manifest = json.loads((root / "side" / "manifest.json").read_text())
     return result, root, manifest
@@ -129,7 +129,7 @@ def test_rerunning_silver_for_the_same_days_changes_no_row(silver):
     lakehouse = root / "lakehouse"
     tables = [*SILVER_FROM_BRONZE, *(f"{t}_quarantine" for t in SILVER_FROM_BRONZE), "wearable_vitals"]
     before = {t: sorted(map(repr, read_table(lakehouse, "silver", t).to_pylist())) for t in tables}
-    again = materialize_days(all_assets(), "2026-01-02", "2026-01-03", landing=root / "landing", lakehouse=lakehouse)
+    again = materialize_days(lakehouse_assets(), "2026-01-02", "2026-01-03", landing=root / "landing", lakehouse=lakehouse)
     assert again.success
     after = {t: sorted(map(repr, read_table(lakehouse, "silver", t).to_pylist())) for t in tables}
     changed = [t for t in tables if before[t] != after[t]]

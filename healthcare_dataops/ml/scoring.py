@@ -1,0 +1,39 @@
+"""Scoring current inpatients with a registered model version."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import pyarrow as pa
+
+from healthcare_dataops.ml.registry import LoadedModel
+from healthcare_dataops.ml.training import predict_risk
+
+SCORES_SCHEMA = pa.schema([
+    ("patient_id", pa.string()),
+    ("encounter_id", pa.string()),
+    ("admitted_at", pa.timestamp("us", tz="UTC")),
+    ("as_of", pa.timestamp("us", tz="UTC")),
+    ("risk", pa.float64()),
+    ("model_name", pa.string()),
+    ("model_version", pa.string()),
+    ("scored_at", pa.timestamp("us", tz="UTC")),
+    ("delivery_date", pa.date32()),
+])
+
+
+def score(model: LoadedModel, stays: pd.DataFrame, delivery_date: dt.date, scored_at: dt.datetime) -> pa.Table:
+    """One row per open stay: its risk of 30-day readmission if discharged at ``as_of``."""
+    frame = pd.DataFrame({
+        "patient_id": stays["patient_id"],
+        "encounter_id": stays["encounter_id"],
+        "admitted_at": stays["admitted_at"],
+        "as_of": stays["as_of"],
+        "risk": predict_risk(model.model, stays) if len(stays) else pd.Series(dtype="float64"),
+        "model_name": model.name,
+        "model_version": model.version,
+        "scored_at": scored_at,
+        "delivery_date": delivery_date,
+    })
+    return pa.Table.from_pandas(frame.sort_values("risk", ascending=False), schema=SCORES_SCHEMA, preserve_index=False)
