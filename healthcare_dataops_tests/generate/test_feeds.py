@@ -60,10 +60,15 @@ def test_first_export_holds_prior_history_and_later_days_only_new_rows(small):
     _, first = read_csv(landing / "ehr" / DAYS[0] / "encounters.csv")
     assert min(r["START"] for r in first) < "2025-01-01"
     inpatient = [r for r in first if r["ENCOUNTERCLASS"] == "inpatient"]
-    assert inpatient and all(r["STOP"] > r["START"] for r in inpatient)
+    # Closed stays end after they start; stays still open at the export have no STOP yet.
+    assert inpatient and all(r["STOP"] > r["START"] or r["STOP"] == "" for r in inpatient)
+    open_stays = 0
     for day in DAYS[1:]:
         _, later = read_csv(landing / "ehr" / day / "encounters.csv")
-        assert all(r["STOP"][:10] >= "2026-01-01" for r in later)
+        assert all(r["STOP"][:10] >= "2026-01-01" for r in later if r["STOP"])
+        assert all(r["ENCOUNTERCLASS"] == "inpatient" for r in later if not r["STOP"])
+        open_stays += sum(not r["STOP"] for r in later)
+    assert open_stays, "patients in hospital at the end of a day are exported as open stays"
     _, observations = read_csv(landing / "ehr" / DAYS[0] / "observations.csv")
     codes = {r["CODE"] for r in observations}
     assert {"8867-4", "8480-6", "8462-4", "9279-1", "8310-5", "29463-7", "39156-5", "59408-5"} <= codes
