@@ -8,6 +8,12 @@ from pydantic import Field
 
 from healthcare_dataops import settings
 from healthcare_dataops.defs.features.assets import PATIENT_FEATURES
+from healthcare_dataops.ml.lineage import (
+    CODE_VERSION_TAG,
+    DAGSTER_RUN_TAG,
+    FEATURES_URI_TAG,
+    FEATURES_VERSION_TAG,
+)
 from healthcare_dataops.ml.holdout import Evaluation, evaluate, score_champion
 from healthcare_dataops.defs.partitions import delivery_day_partitions
 from healthcare_dataops.lakehouse import delta_tables
@@ -86,10 +92,10 @@ def risk_model(
     name = mlflow_tracking.registered_model_name
     champion = score_champion(client, name, split.holdout)
     lineage = {
-        "lineage.patient_features_uri": uri,
-        "lineage.patient_features_delta_version": str(features_version),
-        "lineage.code_version": settings.code_version(),
-        "lineage.dagster_run_id": context.run.run_id,
+        FEATURES_URI_TAG: uri,
+        FEATURES_VERSION_TAG: str(features_version),
+        CODE_VERSION_TAG: settings.code_version(),
+        DAGSTER_RUN_TAG: context.run.run_id,
     }
     with mlflow_tracking.start_run(context, lineage) as run:
         run.log_params({**config.hyperparameters().as_params(), "holdout_fraction": config.holdout_fraction,
@@ -139,7 +145,7 @@ def risk_model(
             "best_possible_auroc": found.oracle.best_possible_auroc if found.oracle else None,
             "auroc_gap_to_best_possible": found.oracle.gap if found.oracle else None,
             "patient_features_delta_version": features_version,
-            "code_version": lineage["lineage.code_version"],
+            "code_version": lineage[CODE_VERSION_TAG],
             "mlflow_run": dg.MetadataValue.url(run_url),
             "mlflow_model_version": dg.MetadataValue.url(mlflow_tracking.model_version_url(version)),
             "subgroup_metrics": dg.MetadataValue.md(subgroup_table(found.subgroups)),

@@ -135,3 +135,13 @@ def test_too_few_labelled_admissions_fail_with_a_clear_message(tmp_path):
     assert not result.success
     [failure] = [e for e in result.all_events if e.is_step_failure]
     assert "has 60 admissions with a complete 30-day label" in str(failure.step_failure_data.error.message)
+
+
+def test_lineage_leads_back_to_exactly_the_training_rows(lifecycle):
+    from healthcare_dataops.ml.lineage import training_rows
+
+    metadata, _, client = lifecycle
+    version = client.get_model_version("readmission_risk", "2")
+    rows = training_rows(client, version, {})
+    oldest_first = synthetic_features.build(1600)[0].sort_values("discharged_at")["encounter_id"]
+    assert list(rows["encounter_id"]) == list(oldest_first[: metadata[1]["train_rows"]])

@@ -1,0 +1,44 @@
+"""Back from a registered model version to exactly the feature rows it was trained on."""
+
+from __future__ import annotations
+
+import pandas as pd
+from deltalake import DeltaTable
+from mlflow import MlflowClient
+from mlflow.entities.model_registry import ModelVersion
+
+from healthcare_dataops.ml.dataset import temporal_split
+
+FEATURES_URI_TAG = "lineage.patient_features_uri"
+FEATURES_VERSION_TAG = "lineage.patient_features_delta_version"
+CODE_VERSION_TAG = "lineage.code_version"
+DAGSTER_RUN_TAG = "lineage.dagster_run_id"
+
+
+class LineageError(LookupError):
+    """A version's lineage does not lead back to its training rows."""
+
+
+def training_rows(client: MlflowClient, version: ModelVersion, storage_options: dict[str, str]) -> pd.DataFrame:
+    """The Delta snapshot the version's tags name, split again with the run's logged
+    parameters; the row count must match what the run logged, or this raises."""
+    tags = version.tags
+    if FEATURES_URI_TAG not in tags or FEATURES_VERSION_TAG not in tags:
+        raise LineageError(f"model version {version.version} has no lineage tags ({FEATURES_VERSION_TAG})")
+    params = client.get_run(version.run_id).data.params
+    try:
+        snapshot = DeltaTable(tags[FEATURES_URI_TAG], version=int(tags[FEATURES_VERSION_TAG]),
+                              storage_options=storage_options).to_pandas()
+    except Exception as error:  # delta-rs: a vacuumed or missing version
+        raise LineageError(
+            f"patient_features version {tags[FEATURES_VERSION_TAG]} at {tags[FEATURES_URI_TAG]} "
+            f"cannot be read: {error}"
+        ) from error
+    split = temporal_split(snapshot, float(params["holdout_fraction"]), 1,
+                           params.get("require_lab_results", "True") == "True")
+    if len(split.train) != int(params["train_rows"]):
+        raise LineageError(
+            f"re-splitting patient_features version {tags[FEATURES_VERSION_TAG]} gives "
+            f"{len(split.train)} training rows; version {version.version} logged {params['train_rows']}"
+        )
+    return split.train
