@@ -45,7 +45,7 @@ from healthcare_dataops.defs.wearables.bronze import WEARABLE_ENROLLMENTS_RAW, W
 from healthcare_dataops.lakehouse.bronze import BronzeTable
 from healthcare_dataops.lakehouse.silver import REASON, SilverTable, outcomes
 from healthcare_dataops.privacy.keys import DEVELOPMENT_KEY, key_bytes
-from healthcare_dataops.transforms import ehr, labs, wearables
+from healthcare_dataops.transforms import ehr, features, labs, wearables
 from healthcare_dataops_tests.dagster_helpers import (
     BRONZE_ASSETS,
     deliver,
@@ -537,3 +537,43 @@ def test_hourly_vitals_are_identical(engines, bronze):
 
     rows = assert_identical(build, engines, approximate=VITALS_SUMMED)
     assert rows, "no vitals: the input set exercises nothing"
+
+
+# Gold features built on the vitals inherit their summation order (see VITALS_SUMMED): the
+# means over days and hours of resting rate, steps and sleep. Lab values, flags, counts and
+# the label are exact.
+FEATURES_SUMMED = ("resting_hr_3d", "resting_hr_delta", "steps_per_day_7d", "sleep_minutes_per_day_7d")
+
+
+def test_patient_features_are_identical(request, engines, bronze):
+    def build(session):
+        silver = {
+            name: CONFORMED[name][1](session, bronze).where(F.col(REASON).isNull())
+            for name in ("encounters", "patients", "conditions", "lab_results")
+        }
+        vitals = wearables.hourly_vitals(_readings(session, bronze).where(F.col(REASON).isNull()))
+        return features.patient_features(
+            silver["encounters"], silver["patients"], silver["conditions"], silver["lab_results"], vitals
+        )
+
+    rows = assert_identical(build, engines, approximate=FEATURES_SUMMED)
+    if request.node.callspec.params["bronze"] == "generated":
+        assert rows and any(r["creatinine_last"] is not None for r in rows)
+
+
+def test_open_stay_features_are_identical(request, engines, bronze):
+    as_of = F.lit(dt.datetime(2026, 1, 6, 5, 0, tzinfo=dt.UTC))
+
+    def build(session):
+        silver = {
+            name: CONFORMED[name][1](session, bronze).where(F.col(REASON).isNull())
+            for name in ("encounters", "patients", "conditions", "lab_results")
+        }
+        vitals = wearables.hourly_vitals(_readings(session, bronze).where(F.col(REASON).isNull()))
+        return features.inpatient_features(
+            silver["encounters"], silver["patients"], silver["conditions"], silver["lab_results"], vitals, as_of
+        )
+
+    rows = assert_identical(build, engines, approximate=FEATURES_SUMMED)
+    if request.node.callspec.params["bronze"] == "generated":
+        assert rows, "the generated feeds should have stays open at the cutoff"
