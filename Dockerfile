@@ -26,6 +26,11 @@ RUN mkdir -p "$DAGSTER_HOME" \
     && cp dagster.yaml "$DAGSTER_HOME/dagster.yaml" \
     && chown -R dataops "$DAGSTER_HOME" /opt/healthcare-dataops
 
+# The code version every model version's lineage records: the image has no .git to ask.
+#   docker build --build-arg CODE_VERSION=$(git rev-parse HEAD) .
+ARG CODE_VERSION=unknown
+ENV HEALTHCARE_DATAOPS_CODE_VERSION=$CODE_VERSION
+
 USER dataops
 EXPOSE 4000
 HEALTHCHECK --interval=30s --timeout=10s --start-period=60s \
