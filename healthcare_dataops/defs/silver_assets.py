@@ -12,6 +12,7 @@ from pyspark.sql import DataFrame, SparkSession
 
 from healthcare_dataops.defs.layers import silver_spec
 from healthcare_dataops.defs.partitions import delivery_day_partitions
+from healthcare_dataops.defs.retries import IO_RETRY_POLICY
 from healthcare_dataops.lakehouse import spark_tables
 from healthcare_dataops.lakehouse.metadata import silver_results
 from healthcare_dataops.lakehouse.silver import SilverTable, require_known_patients, write_batch
@@ -68,6 +69,7 @@ def silver_multi_asset(build: SilverBuild) -> dg.AssetsDefinition:
         ],
         partitions_def=delivery_day_partitions,
         backfill_policy=dg.BackfillPolicy.single_run(),
+        retry_policy=IO_RETRY_POLICY,
     )
     def _silver(
         context: dg.AssetExecutionContext,

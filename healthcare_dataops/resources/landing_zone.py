@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -23,6 +24,15 @@ class LandingFile:
     @property
     def name(self) -> str:
         return self.relative_path.rsplit("/", 1)[-1]
+
+
+@dataclass(frozen=True)
+class LandingFileStat:
+    """What can be known of a delivered file without reading it: enough to see it change."""
+
+    relative_path: str
+    size_bytes: int
+    modified_ns: int
 
 
 class LandingZoneResource(dg.ConfigurableResource):
@@ -54,6 +64,30 @@ class LandingZoneResource(dg.ConfigurableResource):
         return sorted(
             p.name for p in folder.iterdir() if p.is_dir() and landing_zone.is_day_folder(p.name)
         )
+
+    def snapshot(self) -> list[LandingFileStat]:
+        """Every file in every ``<source>/<folder>/``, from directory listings only (no file is
+        opened), so a sensor tick stays cheap. Folders whose name is not a day are included:
+        the caller decides what to say about them."""
+        found = []
+        for source in landing_zone.SOURCES:
+            for folder in _visible_entries(Path(self.root) / source):
+                if not folder.is_dir():
+                    continue
+                for entry in _visible_entries(Path(folder.path)):
+                    if entry.is_file():
+                        stat = entry.stat()
+                        relative = f"{source}/{folder.name}/{entry.name}"
+                        found.append(LandingFileStat(relative, stat.st_size, stat.st_mtime_ns))
+        return sorted(found, key=lambda f: f.relative_path)
+
+
+def _visible_entries(folder: Path) -> list[os.DirEntry]:
+    """A folder's entries without dotfiles (editors' and uploaders' temporary files)."""
+    if not folder.is_dir():
+        return []
+    with os.scandir(folder) as entries:
+        return [e for e in entries if not e.name.startswith(".")]
 
 
 def _sha256(path: Path) -> str:

@@ -5,6 +5,7 @@ import dagster as dg
 from healthcare_dataops import landing_zone as layout
 from healthcare_dataops.defs.layers import bronze_spec
 from healthcare_dataops.defs.partitions import delivery_day_partitions
+from healthcare_dataops.defs.retries import IO_RETRY_POLICY
 from healthcare_dataops.formats.records import EHR_COLUMNS
 from healthcare_dataops.formats.synthea_csv import parse_synthea_csv
 from healthcare_dataops.lakehouse.bronze import BronzeTable, BronzeWriter, Delivery
@@ -55,6 +56,7 @@ def _parser_for(table: str):
     ],
     partitions_def=delivery_day_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
+    retry_policy=IO_RETRY_POLICY,
 )
 def ehr_bronze(
     context: dg.AssetExecutionContext,

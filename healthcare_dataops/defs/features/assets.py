@@ -6,6 +6,7 @@ import dagster as dg
 from pyspark.sql import functions as F
 
 from healthcare_dataops.defs.partitions import delivery_day_partitions
+from healthcare_dataops.defs.retries import IO_RETRY_POLICY
 from healthcare_dataops.lakehouse import spark_tables
 from healthcare_dataops.resources import LakehouseResource, SparkResource
 from healthcare_dataops.transforms import features
@@ -30,6 +31,7 @@ SILVER_INPUTS = ("encounters", "patients", "conditions", "lab_results", "wearabl
     ],
     partitions_def=delivery_day_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
+    retry_policy=IO_RETRY_POLICY,
 )
 def patient_features(context: dg.AssetExecutionContext, spark: SparkResource, lakehouse: LakehouseResource):
     """Rebuilt whole from silver on every run: a late lab or reading can change older rows."""

@@ -1,0 +1,1 @@
+"""Jobs, schedules and sensors: what starts runs, and who hears when one fails."""

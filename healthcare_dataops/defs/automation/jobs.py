@@ -1,0 +1,23 @@
+"""The daily pipeline: one delivery day through bronze, silver, gold and the drift report.
+
+The model's assets are left out: training daily on a few more admissions buys nothing, and
+retraining is decided by the drift sensor and the weekly schedule (``retrain_job``).
+"""
+
+import dagster as dg
+
+from healthcare_dataops.defs.retries import IO_RETRY_POLICY
+
+DAILY_PIPELINE_SELECTION = dg.AssetSelection.groups("bronze", "silver", "gold") | dg.AssetSelection.assets(
+    # By key, so this module does not import the monitoring package.
+    "feature_drift_report"
+)
+
+# Partitioned by delivery day: Dagster infers it from the assets (1.13 deprecates passing it).
+daily_pipeline_job = dg.define_asset_job(
+    "daily_pipeline_job",
+    selection=DAILY_PIPELINE_SELECTION,
+    op_retry_policy=IO_RETRY_POLICY,
+    description="One delivery day from the landing zone to patient_features, checks included, "
+    "and the feature drift report.",
+)
