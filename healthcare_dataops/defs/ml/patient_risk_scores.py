@@ -9,6 +9,7 @@ from pyspark.sql import functions as F
 from healthcare_dataops import settings
 from healthcare_dataops.defs.ml.risk_model import RISK_MODEL
 from healthcare_dataops.defs.partitions import delivery_day_partitions
+from healthcare_dataops.defs.retries import IO_RETRY_POLICY
 from healthcare_dataops.lakehouse import delta_tables, spark_tables
 from healthcare_dataops.ml import registry, scoring
 from healthcare_dataops.privacy import shift_days, shift_timestamp
@@ -28,6 +29,7 @@ SILVER_INPUTS = ("encounters", "patients", "conditions", "lab_results", "wearabl
     deps=[RISK_MODEL, *SILVER_INPUTS],
     partitions_def=delivery_day_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
+    retry_policy=IO_RETRY_POLICY,
     group_name="ml",
     kinds={"spark", "delta", "mlflow"},
     tags={"layer": "gold"},
@@ -48,7 +50,7 @@ def patient_risk_scores(
     try:
         champion = registry.load_champion(client, mlflow_tracking.registered_model_name)
     except registry.NoChampion as error:
-        raise dg.Failure(description=f"patient_risk_scores did not run: {error}") from error
+        raise dg.Failure(description=f"patient_risk_scores did not run: {error}", allow_retries=False) from error
 
     day = dt.date.fromisoformat(context.partition_key_range.end)
     # The end of the delivery day on each patient's own shifted clock: silver's dates move

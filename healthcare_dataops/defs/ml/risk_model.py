@@ -16,6 +16,7 @@ from healthcare_dataops.ml.lineage import (
 )
 from healthcare_dataops.ml.holdout import Evaluation, evaluate, score_champion
 from healthcare_dataops.defs.partitions import delivery_day_partitions
+from healthcare_dataops.defs.retries import IO_RETRY_POLICY
 from healthcare_dataops.lakehouse import delta_tables
 from healthcare_dataops.ml import dataset, gating, registry, tracking, training
 from healthcare_dataops.ml.report import markdown_summary, subgroup_table
@@ -60,6 +61,7 @@ class RiskModelConfig(dg.Config):
     deps=[PATIENT_FEATURES],
     partitions_def=delivery_day_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
+    retry_policy=IO_RETRY_POLICY,
     group_name="ml",
     kinds={"xgboost", "mlflow"},
     tags={"layer": "ml"},
@@ -84,7 +86,8 @@ def risk_model(
             features, config.holdout_fraction, config.min_labelled_rows, config.require_lab_results
         )
     except dataset.NotEnoughData as error:
-        raise dg.Failure(description=f"risk_model cannot train: {error}") from error
+        # A refusal, not a transient fault: retrying cannot change the data.
+        raise dg.Failure(description=f"risk_model cannot train: {error}", allow_retries=False) from error
 
     model = training.fit(split.train, config.hyperparameters())
     found: Evaluation = evaluate(model, split, pseudonymization.key_bytes(), config.generator_truth_file)

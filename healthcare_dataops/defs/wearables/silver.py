@@ -7,6 +7,7 @@ import dagster as dg
 from healthcare_dataops import landing_zone as layout
 from healthcare_dataops import reference
 from healthcare_dataops.defs.partitions import delivery_day_partitions
+from healthcare_dataops.defs.retries import IO_RETRY_POLICY
 from healthcare_dataops.defs.silver_assets import SilverBuild, silver_multi_asset
 from healthcare_dataops.defs.wearables.bronze import WEARABLE_ENROLLMENTS_RAW, WEARABLE_READINGS_RAW
 from healthcare_dataops.lakehouse import spark_tables
@@ -50,6 +51,7 @@ wearable_readings_silver = silver_multi_asset(
     tags={"layer": "silver", "source": layout.WEARABLES},
     partitions_def=delivery_day_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
+    retry_policy=IO_RETRY_POLICY,
     description="Per patient per hour: heart rate mean/min/max, steps, SpO2 min/mean, sleep "
     "minutes, and the day's resting heart rate. Each run recomputes every measured day its "
     "deliveries touched, from all readings of that day.",
