@@ -15,10 +15,19 @@ from healthcare_dataops.defs.partitions import delivery_day_partitions
 from healthcare_dataops.defs.retries import IO_RETRY_POLICY
 from healthcare_dataops.lakehouse import spark_tables
 from healthcare_dataops.lakehouse.metadata import silver_results
-from healthcare_dataops.lakehouse.silver import SilverTable, require_known_patients, write_batch
+from healthcare_dataops.lakehouse.silver import (
+    SilverTable,
+    require_known_patients,
+    write_batch,
+)
 
 PATIENTS = "patients"
-from healthcare_dataops.resources import LakehouseResource, PseudonymizationResource, SparkResource
+from healthcare_dataops.resources import (
+    LakehouseResource,
+    PseudonymizationResource,
+    SparkResource,
+)
+
 
 @dataclass(frozen=True)
 class Batch:

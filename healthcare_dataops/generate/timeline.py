@@ -20,8 +20,16 @@ from .ehr_rows import Context
 from .lab_orders import LabOrder
 from .population import NO_ADMISSION, VENDORS, Panel, PanelConfig
 from .seeding import day_key, stable_hex, stream
-from .stays import (Stay, admit, discharge, draw_readmission, inpatient_day, open_stay_row, stay_rows,
-                    status_in_hospital)
+from .stays import (
+    Stay,
+    admit,
+    discharge,
+    draw_readmission,
+    inpatient_day,
+    open_stay_row,
+    status_in_hospital,
+    stay_rows,
+)
 from .visits import visit
 from .wearable_day import DeviceDay, simulate
 

@@ -45,7 +45,8 @@ def markdown_summary(
     ]
     if oracle is not None and oracle.rows:
         lines += [
-            f"| best possible AUROC (generator's true risk, {oracle.rows} rows) | {_number(oracle.best_possible_auroc)} |",
+            f"| best possible AUROC (generator's true risk, {oracle.rows} rows) "
+            f"| {_number(oracle.best_possible_auroc)} |",
             f"| gap to best possible | {_number(oracle.gap)} |",
         ]
     lines += ["", subgroup_table(subgroups)]
@@ -60,6 +61,7 @@ def subgroup_table(subgroups: pd.DataFrame) -> str:
     lines = ["| subgroup | rows | readmitted | AUROC | Brier |", "|---|---|---|---|---|"]
     for row in subgroups.itertuples():
         lines.append(
-            f"| {row.attribute} = {row.value} | {row.rows} | {row.prevalence:.1%} | {_number(row.auroc)} | {_number(row.brier)} |"
+            f"| {row.attribute} = {row.value} | {row.rows} | {row.prevalence:.1%} "
+            f"| {_number(row.auroc)} | {_number(row.brier)} |"
         )
     return "\n".join(lines)

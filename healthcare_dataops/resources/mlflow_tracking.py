@@ -64,16 +64,17 @@ class MlflowResource(dg.ConfigurableResource):
         mlflow.end_run()
 
     def _tracker(self, context: dg.AssetExecutionContext, tags: dict[str, str]) -> MlFlow:
+        run_id = context.run.run_id
         return MlFlow(
             # The init context dagster-mlflow's class reads, from the asset's own context.
             SimpleNamespace(
                 log=context.log,
                 dagster_run=context.run,
-                run_id=context.run.run_id,
+                run_id=run_id,
                 resource_config={
                     "experiment_name": self.experiment_name,
                     "mlflow_tracking_uri": self.tracking_uri,
-                    "extra_tags": {"mlflow.runName": f"{context.asset_key.to_user_string()} {context.run.run_id[:8]}", **tags},
+                    "extra_tags": {"mlflow.runName": f"{context.asset_key.to_user_string()} {run_id[:8]}", **tags},
                 },
             )
         )

@@ -4,8 +4,8 @@ import pyarrow.compute as pc
 import pytest
 
 from healthcare_dataops_tests.dagster_helpers import (
-    lakehouse_assets,
     deliver,
+    lakehouse_assets,
     materialize_days,
     metadata_by_partition,
     read_table,

@@ -5,12 +5,18 @@ import shutil
 import dagster as dg
 import pyarrow as pa
 import pytest
-from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
+from dagster._core.storage.tags import (
+    ASSET_PARTITION_RANGE_END_TAG,
+    ASSET_PARTITION_RANGE_START_TAG,
+)
 from deltalake import DeltaTable, write_deltalake
 
 from healthcare_dataops.cli import main as cli
 from healthcare_dataops.resources import (
-    LakehouseResource, LandingZoneResource, PseudonymizationResource, SparkResource,
+    LakehouseResource,
+    LandingZoneResource,
+    PseudonymizationResource,
+    SparkResource,
 )
 from healthcare_dataops_tests.dagster_helpers import lakehouse_assets, materialize_days
 

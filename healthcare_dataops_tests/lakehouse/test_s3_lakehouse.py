@@ -13,7 +13,11 @@ from deltalake import DeltaTable
 
 from healthcare_dataops.cli import main as cli
 from healthcare_dataops.lakehouse import storage
-from healthcare_dataops_tests.dagster_helpers import lakehouse_assets, materialize_days, read_table
+from healthcare_dataops_tests.dagster_helpers import (
+    lakehouse_assets,
+    materialize_days,
+    read_table,
+)
 
 DAYS = ("2026-01-01", "2026-01-02")
 SILVER_TABLES = (

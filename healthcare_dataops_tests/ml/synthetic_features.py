@@ -60,11 +60,13 @@ def build(rows: int, seed: int = 11) -> tuple[pd.DataFrame, pd.DataFrame]:
         frame[f"{analyte}_trend"] = rng.normal(0, 0.2, rows)
     frame["creatinine_last"] = np.abs(rng.normal(1.3, 0.6, rows))
     for name in ("resting_hr_3d", "resting_hr_delta", "steps_per_day_7d", "spo2_min_7d", "sleep_minutes_per_day_7d"):
-        frame[name] = np.where(rng.random(rows) < 0.6, np.nan, rng.normal(0 if name == "resting_hr_delta" else 60, 5, rows))
+        centre = 0 if name == "resting_hr_delta" else 60
+        frame[name] = np.where(rng.random(rows) < 0.6, np.nan, rng.normal(centre, 5, rows))
     risk = true_risk(frame)
     frame["readmitted_30d"] = (rng.random(rows) < risk).astype("int32")
     frame["label_complete"] = True
-    frame = frame[["encounter_id", "patient_id", "admitted_at", "discharged_at", *FEATURES, "readmitted_30d", "label_complete"]]
+    frame = frame[["encounter_id", "patient_id", "admitted_at", "discharged_at", *FEATURES,
+                   "readmitted_30d", "label_complete"]]
     truth = pd.DataFrame({"encounter_id": raw_ids, "true_probability": risk, "readmitted_30d": frame["readmitted_30d"]})
     return frame, truth
 

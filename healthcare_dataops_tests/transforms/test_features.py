@@ -3,10 +3,13 @@
 import datetime as dt
 
 import pytest
-
 from pyspark.sql import functions as F
 
-from healthcare_dataops.transforms.features import FEATURES, inpatient_features, patient_features
+from healthcare_dataops.transforms.features import (
+    FEATURES,
+    inpatient_features,
+    patient_features,
+)
 
 T = dt.datetime
 

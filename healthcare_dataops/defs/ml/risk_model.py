@@ -8,19 +8,23 @@ from pydantic import Field
 
 from healthcare_dataops import settings
 from healthcare_dataops.defs.features.assets import PATIENT_FEATURES
+from healthcare_dataops.defs.partitions import delivery_day_partitions
+from healthcare_dataops.defs.retries import IO_RETRY_POLICY
+from healthcare_dataops.lakehouse import delta_tables
+from healthcare_dataops.ml import dataset, gating, registry, tracking, training
+from healthcare_dataops.ml.holdout import Evaluation, evaluate, score_champion
 from healthcare_dataops.ml.lineage import (
     CODE_VERSION_TAG,
     DAGSTER_RUN_TAG,
     FEATURES_URI_TAG,
     FEATURES_VERSION_TAG,
 )
-from healthcare_dataops.ml.holdout import Evaluation, evaluate, score_champion
-from healthcare_dataops.defs.partitions import delivery_day_partitions
-from healthcare_dataops.defs.retries import IO_RETRY_POLICY
-from healthcare_dataops.lakehouse import delta_tables
-from healthcare_dataops.ml import dataset, gating, registry, tracking, training
 from healthcare_dataops.ml.report import markdown_summary, subgroup_table
-from healthcare_dataops.resources import LakehouseResource, MlflowResource, PseudonymizationResource
+from healthcare_dataops.resources import (
+    LakehouseResource,
+    MlflowResource,
+    PseudonymizationResource,
+)
 
 RISK_MODEL = "risk_model"
 

@@ -1,7 +1,7 @@
 """I/O steps retry with backoff wherever they run: in the daily job and from the CLI."""
 
-from healthcare_dataops.defs.retries import IO_RETRY_POLICY
 from healthcare_dataops.definitions import defs
+from healthcare_dataops.defs.retries import IO_RETRY_POLICY
 
 
 def test_data_layer_steps_carry_the_io_retry_policy():
