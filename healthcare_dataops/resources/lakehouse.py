@@ -19,5 +19,9 @@ class LakehouseResource(dg.ConfigurableResource):
             raise ValueError(f"unknown lakehouse layer {layer!r}; expected one of {LAYERS}")
         return f"{self.root.rstrip('/')}/{layer}/{table}"
 
+    def report_uri(self, name: str) -> str:
+        """Where rendered reports go, beside the layers: ``<root>/reports/<name>``."""
+        return f"{self.root.rstrip('/')}/reports/{name}"
+
     def storage_options(self) -> dict[str, str]:
         return storage.storage_options(self.root)
