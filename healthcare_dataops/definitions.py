@@ -2,6 +2,13 @@
 
 import dagster as dg
 
+from healthcare_dataops.defs.automation.jobs import daily_pipeline_job
+from healthcare_dataops.defs.automation.landing_zone_sensor import landing_zone_sensor
+from healthcare_dataops.defs.automation.run_failure_sensor import run_failure_sensor
+from healthcare_dataops.defs.automation.schedules import (
+    daily_pipeline_schedule,
+    weekly_retrain_schedule,
+)
 from healthcare_dataops.defs.ehr.bronze import ehr_bronze
 from healthcare_dataops.defs.ehr.checks import ehr_silver_checks
 from healthcare_dataops.defs.ehr.silver import ehr_silver_assets
@@ -12,6 +19,9 @@ from healthcare_dataops.defs.labs.checks import lab_silver_checks
 from healthcare_dataops.defs.labs.silver import lab_results_silver
 from healthcare_dataops.defs.ml.patient_risk_scores import patient_risk_scores
 from healthcare_dataops.defs.ml.risk_model import risk_model
+from healthcare_dataops.defs.monitoring.feature_drift_report import feature_drift_report
+from healthcare_dataops.defs.monitoring.feature_drift_sensor import feature_drift_sensor
+from healthcare_dataops.defs.monitoring.jobs import retrain_job
 from healthcare_dataops.defs.wearables.bronze import wearable_bronze
 from healthcare_dataops.defs.wearables.checks import wearable_silver_checks
 from healthcare_dataops.defs.wearables.silver import (
@@ -34,6 +44,7 @@ defs = dg.Definitions(
         patient_features,
         risk_model,
         patient_risk_scores,
+        feature_drift_report,
     ],
     asset_checks=[
         *ehr_silver_checks,
@@ -41,6 +52,9 @@ defs = dg.Definitions(
         *wearable_silver_checks,
         *patient_features_checks,
     ],
+    jobs=[daily_pipeline_job, retrain_job],
+    schedules=[daily_pipeline_schedule, weekly_retrain_schedule],
+    sensors=[landing_zone_sensor, feature_drift_sensor, run_failure_sensor],
     resources=build_resources(),
     # Every step of a run shares one process, and so one Spark engine session: starting an
     # engine per step would cost more than most steps do.

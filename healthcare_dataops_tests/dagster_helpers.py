@@ -36,11 +36,11 @@ def all_assets() -> list:
 
 
 def lakehouse_assets() -> list:
-    """The data layers, bronze to gold, with their checks: everything but the model's assets,
-    which need more labelled admissions than a small test landing zone gives."""
+    """The data layers, bronze to gold, with their checks: not the model's assets, which need
+    more labelled admissions than a small test landing zone gives, nor the drift report."""
     from healthcare_dataops.definitions import defs
 
-    data = [a for a in defs.assets if "ml" not in {a.group_names_by_key[k] for k in a.keys}]
+    data = [a for a in defs.assets if not {a.group_names_by_key[k] for k in a.keys} & {"ml", "monitoring"}]
     return [*data, *defs.asset_checks]
 
 
