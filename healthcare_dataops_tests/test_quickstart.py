@@ -17,24 +17,33 @@ def test_quickstart_materializes_every_asset_into_the_shared_instance(tmp_path: 
         **os.environ,
         "HEALTHCARE_DATAOPS_DATA_DIR": str(tmp_path / "data"),
         "DAGSTER_HOME": str(dagster_home),
-        "PATIENTS": "50",
-        "DAYS": "3",
     }
-    for name in ("HEALTHCARE_DATAOPS_LANDING_ROOT", "HEALTHCARE_DATAOPS_LAKEHOUSE_ROOT"):
+    # The quickstart's own sizes: the model must clear its floor on them, or scoring refuses.
+    for name in ("PATIENTS", "DAYS", "START_DATE", "HEALTHCARE_DATAOPS_LANDING_ROOT",
+                 "HEALTHCARE_DATAOPS_LAKEHOUSE_ROOT", "HEALTHCARE_DATAOPS_MLFLOW_TRACKING_URI",
+                 "HEALTHCARE_DATAOPS_MLFLOW_ARTIFACT_ROOT"):
         env.pop(name, None)
     dagster_home.mkdir()
     (dagster_home / "dagster.yaml").write_text((REPO_ROOT / "dagster.yaml").read_text())
 
     done = subprocess.run(
         ["bash", "scripts/quickstart.sh"], cwd=REPO_ROOT, env=env,
-        capture_output=True, text=True, timeout=900,
+        capture_output=True, text=True, timeout=2400,
     )
 
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert "bronze/" in done.stdout and "lab_results_raw" in done.stdout
+    assert "patient_risk_scores" in done.stdout
+    [first_version] = [line for line in done.stdout.splitlines() if line.startswith("1 ")]
+    assert "champion" in first_version, done.stdout[-2000:]
     assert (tmp_path / "data" / "lakehouse" / "bronze" / "ehr_patients" / "_delta_log").is_dir()
+    assert (tmp_path / "data" / "mlflow" / "mlflow.db").is_file()
     with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
         runs = instance.get_run_records()
         assert [r.dagster_run.status for r in runs] == [dg.DagsterRunStatus.SUCCESS]
-        patients = instance.fetch_materializations(dg.AssetKey("ehr_patients"), limit=10).records
-        assert sorted(r.partition_key for r in patients) == ["2026-01-01", "2026-01-02", "2026-01-03"]
+        patients = instance.fetch_materializations(dg.AssetKey("ehr_patients"), limit=200).records
+        assert len({r.partition_key for r in patients}) == 90
+        [scores] = instance.fetch_materializations(
+            dg.AssetRecordsFilter(dg.AssetKey("patient_risk_scores"), asset_partitions=["2026-03-31"]), limit=1
+        ).records
+        assert scores.asset_materialization.metadata["model_version"].value == "1"

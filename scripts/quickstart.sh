@@ -1,18 +1,23 @@
 #!/usr/bin/env bash
-# The main job on the embedded defaults: set up, generate a small landing zone, and
-# materialize the whole asset graph into the local lakehouse. Every run shows up in the UI.
+# The main job on the embedded defaults: set up, generate a landing zone, and materialize the
+# whole asset graph into the local lakehouse, model included. Every run shows up in the UI.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 source scripts/env.sh
 
-patients="${PATIENTS:-200}"
-days="${DAYS:-14}"
+# Three months: a 30-day readmission label needs a month of follow-up, and the model needs a
+# few hundred labelled admissions to learn from and to be judged on.
+patients="${PATIENTS:-600}"
+days="${DAYS:-90}"
 start="${START_DATE:-2026-01-01}"
 end=$(python -c "import datetime as d; print(d.date.fromisoformat('$start') + d.timedelta(days=$days - 1))")
 
 echo "==> generating $patients patients x $days days of deliveries into the landing zone"
-healthcare-dataops generate --patients "$patients" --days "$days" --start-date "$start"
+# A heart rate every 15 minutes rather than 5: four readings an hour still give a resting
+# rate, at about half the wearable rows.
+healthcare-dataops generate --patients "$patients" --days "$days" --start-date "$start" \
+  --heart-rate-every-minutes 15 --quiet
 
 echo "==> materializing every asset for delivery days $start...$end"
 dagster asset materialize -m healthcare_dataops.definitions --select '*' \
@@ -20,4 +25,7 @@ dagster asset materialize -m healthcare_dataops.definitions --select '*' \
 
 healthcare-dataops summary
 echo
+healthcare-dataops models
+echo
 echo "Runs and asset metadata: bash scripts/ui.sh, then open http://127.0.0.1:3000"
+echo "Model runs, plots and versions: bash scripts/mlflow_ui.sh, then open http://127.0.0.1:5000"
