@@ -1,5 +1,5 @@
 # Shortcuts for the scripts; the scripts need nothing but bash, Python 3.11 and Java 17.
-.PHONY: run test ui mlflow-ui models model-benchmark setup generate clean
+.PHONY: run test ui mlflow-ui models model-benchmark drift-scenario setup generate clean
 
 run:
 	bash scripts/quickstart.sh
@@ -20,6 +20,10 @@ models: setup
 # Model AUROC against the best possible one on large generated feeds (tens of minutes).
 model-benchmark:
 	bash scripts/model_benchmark.sh
+
+# Baseline, control and drift through the sensor and the retrain job (about 20 minutes).
+drift-scenario:
+	bash scripts/drift_scenario.sh
 
 setup:
 	bash scripts/setup.sh

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from pathlib import Path
 
 from healthcare_dataops import settings
 from healthcare_dataops.generate import cli as generate_cli
@@ -34,6 +35,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     models.add_argument("--name", default="readmission_risk", help="registered model name")
     models.set_defaults(handler=_models)
+    scenario = subparsers.add_parser(
+        "drift-scenario",
+        help="the MLOps loop end to end on generated feeds: baseline champion, a control without "
+        "drift, then drift that the sensor turns into one retraining",
+    )
+    scenario.add_argument("--workdir", type=Path, default=None,
+                          help="where its landing zone, lakehouse and MLflow store go (default: a new temp folder)")
+    scenario.add_argument("--patients", type=int, default=600)
+    scenario.add_argument("--baseline-days", type=int, default=90)
+    scenario.add_argument("--control-days", type=int, default=21)
+    scenario.add_argument("--drift-days", type=int, default=60)
+    scenario.set_defaults(handler=_drift_scenario)
     return parser
 
 
@@ -54,6 +67,22 @@ def _models(args: argparse.Namespace) -> int:
         return 1
     print(format_table(rows))
     return 0
+
+
+def _drift_scenario(args: argparse.Namespace) -> int:
+    import tempfile
+
+    from healthcare_dataops.scenarios import drift_loop
+
+    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="healthcare-dataops-drift-"))
+    print(f"drift scenario in {workdir}")
+    sizes = drift_loop.Sizes(patients=args.patients, baseline_days=args.baseline_days,
+                             control_days=args.control_days, drift_days=args.drift_days)
+    outcome = drift_loop.run(workdir, sizes)
+    closed = outcome.control_requests == 0 and outcome.drift_requests == 1 and outcome.repeat_requests == 0
+    print("loop closed: the control did not retrain, the drift retrained once" if closed
+          else f"loop NOT closed as expected: {outcome}")
+    return 0 if closed else 1
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,1 @@
+"""Runnable stories that prove the product end to end on generated feeds."""
