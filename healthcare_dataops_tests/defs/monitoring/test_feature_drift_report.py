@@ -67,7 +67,7 @@ def test_a_steady_population_has_no_dataset_drift(runs):
     root, frame, trained = runs["root"], runs["frame"], runs["trained"]
     metadata = lake.metadata_by_partition(runs["steady"])[STEADY_DAY]
     assert SENSOR_KEYS <= metadata.keys()
-    assert metadata["dataset_drift"] is False and metadata["drift_share"] < metadata["drift_threshold"] == 0.3
+    assert metadata["dataset_drift"] is False and metadata["drift_share"] < metadata["drift_threshold"] == 0.25
     assert metadata["champion_version"] == trained["model_version"] == "1"
     assert metadata["status"].startswith("No dataset drift: ")
     # The reference is exactly what the champion trained on; the window is the newest 30 days.
@@ -85,7 +85,7 @@ def test_drifted_newest_admissions_show_dataset_drift_on_the_ranges_last_day(run
     by_partition = lake.metadata_by_partition(runs["drifted"])
     first, middle, last = (by_partition[d] for d in ("2026-01-21", "2026-01-22", "2026-01-23"))
     assert first == middle == {"report_partition": "2026-01-23"}
-    assert last["dataset_drift"] is True and last["drift_share"] >= 0.3
+    assert last["dataset_drift"] is True and last["drift_share"] >= 0.25
     assert last["status"].startswith("Dataset drift: ")
     drifted_rows = [line for line in last["drifted_columns"].splitlines() if line.endswith("| yes |")]
     assert {line.split(" | ")[0].strip("| ") for line in drifted_rows} >= set(DRIFTED)
