@@ -545,16 +545,18 @@ def test_hourly_vitals_are_identical(engines, bronze):
 FEATURES_SUMMED = ("resting_hr_3d", "resting_hr_delta", "steps_per_day_7d", "sleep_minutes_per_day_7d")
 
 
+def _feature_inputs(session, bronze) -> tuple[DataFrame, ...]:
+    """Silver as the gold features read it: the conformed rows without a quarantine reason."""
+    silver = [
+        CONFORMED[name][1](session, bronze).where(F.col(REASON).isNull())
+        for name in ("encounters", "patients", "conditions", "lab_results")
+    ]
+    return (*silver, wearables.hourly_vitals(_readings(session, bronze).where(F.col(REASON).isNull())))
+
+
 def test_patient_features_are_identical(request, engines, bronze):
     def build(session):
-        silver = {
-            name: CONFORMED[name][1](session, bronze).where(F.col(REASON).isNull())
-            for name in ("encounters", "patients", "conditions", "lab_results")
-        }
-        vitals = wearables.hourly_vitals(_readings(session, bronze).where(F.col(REASON).isNull()))
-        return features.patient_features(
-            silver["encounters"], silver["patients"], silver["conditions"], silver["lab_results"], vitals
-        )
+        return features.patient_features(*_feature_inputs(session, bronze))
 
     rows = assert_identical(build, engines, approximate=FEATURES_SUMMED)
     if request.node.callspec.params["bronze"] == "generated":
@@ -565,14 +567,7 @@ def test_open_stay_features_are_identical(request, engines, bronze):
     as_of = F.lit(dt.datetime(2026, 1, 6, 5, 0, tzinfo=dt.UTC))
 
     def build(session):
-        silver = {
-            name: CONFORMED[name][1](session, bronze).where(F.col(REASON).isNull())
-            for name in ("encounters", "patients", "conditions", "lab_results")
-        }
-        vitals = wearables.hourly_vitals(_readings(session, bronze).where(F.col(REASON).isNull()))
-        return features.inpatient_features(
-            silver["encounters"], silver["patients"], silver["conditions"], silver["lab_results"], vitals, as_of
-        )
+        return features.inpatient_features(*_feature_inputs(session, bronze), as_of)
 
     rows = assert_identical(build, engines, approximate=FEATURES_SUMMED)
     if request.node.callspec.params["bronze"] == "generated":

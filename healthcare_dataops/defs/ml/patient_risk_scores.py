@@ -7,6 +7,7 @@ import dagster as dg
 from pyspark.sql import functions as F
 
 from healthcare_dataops import settings
+from healthcare_dataops.defs.features.assets import SILVER_INPUTS
 from healthcare_dataops.defs.ml.risk_model import RISK_MODEL
 from healthcare_dataops.defs.partitions import delivery_day_partitions
 from healthcare_dataops.defs.retries import IO_RETRY_POLICY
@@ -22,7 +23,6 @@ from healthcare_dataops.resources import (
 from healthcare_dataops.transforms import features
 
 PATIENT_RISK_SCORES = "patient_risk_scores"
-SILVER_INPUTS = ("encounters", "patients", "conditions", "lab_results", "wearable_vitals")
 
 
 @dg.asset(
