@@ -63,7 +63,7 @@ class ScenarioWorld:
         assert result.success
 
     def run_daily_pipeline(self, first: str, last: str) -> None:
-        job = self.defs.get_job_def("daily_pipeline_job")
+        job = self.defs.resolve_job_def("daily_pipeline_job")
         assert job.execute_in_process(instance=self.instance, tags=self._range(first, last)).success
 
     def tick_drift_sensor(self, say) -> tuple[float | None, list[dg.RunRequest]]:
@@ -81,7 +81,7 @@ class ScenarioWorld:
         return share, list(result.run_requests or [])
 
     def run_retrain(self, request: dg.RunRequest) -> dict:
-        job = self.defs.get_job_def("retrain_job")
+        job = self.defs.resolve_job_def("retrain_job")
         done = job.execute_in_process(instance=self.instance, partition_key=request.partition_key,
                                       tags=request.tags, run_config=self.run_config)
         assert done.success
