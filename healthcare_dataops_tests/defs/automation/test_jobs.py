@@ -1,7 +1,6 @@
 """The daily job's selection, resolved against the project's own asset graph."""
 
 import dagster as dg
-import pytest
 
 from healthcare_dataops.defs.automation.jobs import daily_pipeline_job
 from healthcare_dataops.defs.partitions import delivery_day_partitions
@@ -32,11 +31,10 @@ def test_daily_job_runs_the_data_layers_not_the_model():
 
 def test_daily_job_builds_partitioned_by_delivery_day_with_its_checks():
     graph = defs.resolve_asset_graph()
-    if DRIFT_REPORT not in graph.get_all_asset_keys():
-        pytest.skip("feature_drift_report is not in healthcare_dataops.definitions yet")
+    assert DRIFT_REPORT in graph.get_all_asset_keys()
     project = dg.Definitions(
         assets=defs.assets, asset_checks=defs.asset_checks, jobs=[daily_pipeline_job], resources=build_resources()
     )
-    assert project.get_job_def("daily_pipeline_job").partitions_def == delivery_day_partitions
+    assert project.resolve_job_def("daily_pipeline_job").partitions_def == delivery_day_partitions
     checks = daily_pipeline_job.selection.resolve_checks(graph)
     assert {c.name for c in checks} >= {"conservation", "critical_expectations"}
