@@ -35,18 +35,25 @@ def auroc(y: np.ndarray, risk: np.ndarray) -> float | None:
     return float(roc_auc_score(y, risk)) if len(np.unique(y)) == 2 else None
 
 
-def calibration_error(y: np.ndarray, risk: np.ndarray, bins: int = CALIBRATION_BINS) -> float:
-    """Expected calibration error over equal-count bins of predicted risk: the mean gap
-    between predicted and observed rates, weighted by each bin's size. Equal-count bins,
-    because readmission risks crowd the low end, where equal-width bins would lump most
-    admissions together."""
+def calibration_bins(
+    y: np.ndarray, risk: np.ndarray, bins: int = CALIBRATION_BINS
+) -> list[tuple[int, float, float]]:
+    """(size, mean predicted risk, observed rate) per equal-count bin of predicted risk.
+    Equal-count bins, because readmission risks crowd the low end, where equal-width bins
+    would lump most admissions together."""
     order = np.argsort(risk, kind="stable")
-    gaps = [
-        len(part) * abs(float(risk[part].mean()) - float(y[part].mean()))
+    return [
+        (len(part), float(risk[part].mean()), float(y[part].mean()))
         for part in np.array_split(order, min(bins, len(order)))
         if len(part)
     ]
-    return float(sum(gaps) / len(order))
+
+
+def calibration_error(y: np.ndarray, risk: np.ndarray, bins: int = CALIBRATION_BINS) -> float:
+    """Expected calibration error: the gap between predicted and observed rates per bin,
+    weighted by the bin's size."""
+    found = calibration_bins(y, risk, bins)
+    return float(sum(size * abs(predicted - observed) for size, predicted, observed in found) / len(risk))
 
 
 def metrics(y: np.ndarray, risk: np.ndarray) -> Metrics:

@@ -12,7 +12,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from sklearn.metrics import roc_curve
 
-from healthcare_dataops.ml.evaluation import CALIBRATION_BINS
+from healthcare_dataops.ml.evaluation import calibration_bins
 
 DPI = 90
 TOP_FEATURES = 15
@@ -39,10 +39,9 @@ def roc(y: np.ndarray, risk: np.ndarray, auroc: float | None) -> bytes:
 
 def calibration(y: np.ndarray, risk: np.ndarray) -> bytes:
     """Observed readmission rate against mean predicted risk, in equal-count bins."""
-    order = np.argsort(risk, kind="stable")
-    parts = [p for p in np.array_split(order, min(CALIBRATION_BINS, len(order))) if len(p)]
-    predicted = [float(risk[p].mean()) for p in parts]
-    observed = [float(y[p].mean()) for p in parts]
+    bins = calibration_bins(y, risk)
+    predicted = [mean for _, mean, _ in bins]
+    observed = [rate for _, _, rate in bins]
     top = max([*predicted, *observed, 0.05]) * 1.1
     figure = Figure(figsize=(4.5, 4.2))
     axes = figure.subplots()
