@@ -71,6 +71,16 @@ def mlflow_resource(lakehouse: Path | str) -> MlflowResource:
     return MlflowResource(tracking_uri=f"sqlite:///{folder}/mlflow.db", artifact_root=str(folder / "artifacts"))
 
 
+def model_resources(root: Path) -> dict[str, object]:
+    """What the model and monitoring assets need over ``root``/lakehouse: no Spark, no landing."""
+    lakehouse = root / "lakehouse"
+    return {
+        "lakehouse": LakehouseResource(root=str(lakehouse)),
+        "mlflow_tracking": mlflow_resource(lakehouse),
+        "pseudonymization": PseudonymizationResource(),
+    }
+
+
 def metadata_of(
     result: dg.ExecuteInProcessResult, asset: str, partition: str | None = None
 ) -> dict[str, object]:

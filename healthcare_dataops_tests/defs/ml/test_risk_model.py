@@ -8,7 +8,7 @@ from mlflow import MlflowClient
 
 from healthcare_dataops.defs.ml.risk_model import risk_model
 from healthcare_dataops.ml.dataset import MODEL_INPUTS
-from healthcare_dataops.resources import LakehouseResource, MlflowResource, PseudonymizationResource
+from healthcare_dataops_tests.dagster_helpers import metadata_of, model_resources
 from healthcare_dataops_tests.ml import synthetic_features
 
 DAY = "2026-01-14"
@@ -17,27 +17,12 @@ DAY = "2026-01-14"
 WEAK = {"n_estimators": 1, "max_depth": 1, "min_auroc": 0.5}
 
 
-def _resources(root):
-    return {
-        "lakehouse": LakehouseResource(root=str(root / "lakehouse")),
-        "mlflow_tracking": MlflowResource(
-            tracking_uri=f"sqlite:///{root}/mlflow/mlflow.db", artifact_root=str(root / "mlflow" / "artifacts")
-        ),
-        "pseudonymization": PseudonymizationResource(),
-    }
-
-
 def _train(root, **config) -> dg.ExecuteInProcessResult:
     config.setdefault("generator_truth_file", str(root / "readmission_truth.csv"))
     return dg.materialize(
-        [risk_model], resources=_resources(root), partition_key=DAY,
+        [risk_model], resources=model_resources(root), partition_key=DAY,
         run_config={"ops": {"risk_model": {"config": config}}}, raise_on_error=False,
     )
-
-
-def _metadata(result) -> dict:
-    [event] = result.get_asset_materialization_events()
-    return {k: v.value for k, v in event.materialization.metadata.items()}
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +37,7 @@ def lifecycle(tmp_path_factory):
     results += [_train(root, **WEAK), _train(root, **WEAK, force_promotion=True), _train(root, min_auroc=0.99)]
     assert all(r.success for r in results)
     client = MlflowClient(tracking_uri=f"sqlite:///{root}/mlflow/mlflow.db")
-    return [_metadata(r) for r in results], results, client
+    return [metadata_of(r, "risk_model") for r in results], results, client
 
 
 def test_the_first_version_above_the_floor_becomes_champion(lifecycle):

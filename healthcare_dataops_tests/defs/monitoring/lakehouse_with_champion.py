@@ -6,26 +6,23 @@ from pathlib import Path
 
 import dagster as dg
 import pandas as pd
-from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
+from dagster._core.storage.tags import (
+    ASSET_PARTITION_RANGE_END_TAG,
+    ASSET_PARTITION_RANGE_START_TAG,
+)
 
 from healthcare_dataops.defs.ml.risk_model import risk_model
-from healthcare_dataops.defs.monitoring.feature_drift_report import feature_drift_report
-from healthcare_dataops.resources import LakehouseResource, MlflowResource, PseudonymizationResource
+from healthcare_dataops.defs.monitoring.feature_drift_report import (
+    FEATURE_DRIFT_REPORT,
+    feature_drift_report,
+)
+from healthcare_dataops_tests import dagster_helpers
+from healthcare_dataops_tests.dagster_helpers import model_resources
 from healthcare_dataops_tests.ml import synthetic_features
 
 TRAINED_ON = "2026-01-14"
 # Fewer, shallower trees than the defaults: these tests need a champion, not a good one.
 QUICK = {"n_estimators": 60, "min_auroc": 0.5}
-
-
-def resources(root: Path) -> dict[str, object]:
-    return {
-        "lakehouse": LakehouseResource(root=str(root / "lakehouse")),
-        "mlflow_tracking": MlflowResource(
-            tracking_uri=f"sqlite:///{root}/mlflow/mlflow.db", artifact_root=str(root / "mlflow" / "artifacts")
-        ),
-        "pseudonymization": PseudonymizationResource(),
-    }
 
 
 def write_features(root: Path, frame: pd.DataFrame) -> None:
@@ -36,7 +33,7 @@ def write_features(root: Path, frame: pd.DataFrame) -> None:
 def train_champion(root: Path) -> dict[str, object]:
     """Trains on the current patient_features; returns risk_model's metadata."""
     config = {**QUICK, "generator_truth_file": str(root / "no_truth.csv")}
-    result = dg.materialize([risk_model], resources=resources(root), partition_key=TRAINED_ON,
+    result = dg.materialize([risk_model], resources=model_resources(root), partition_key=TRAINED_ON,
                             run_config={"ops": {"risk_model": {"config": config}}})
     [event] = result.get_asset_materialization_events()
     assert event.materialization.metadata["alias"].value == "champion"
@@ -47,14 +44,11 @@ def report(root: Path, first_day: str, last_day: str | None = None, *, instance=
            **config) -> dg.ExecuteInProcessResult:
     """One run of feature_drift_report over first_day..last_day, as a backfill runs it."""
     return dg.materialize(
-        [feature_drift_report], resources=resources(root), instance=instance,
+        [feature_drift_report], resources=model_resources(root), instance=instance,
         tags={ASSET_PARTITION_RANGE_START_TAG: first_day, ASSET_PARTITION_RANGE_END_TAG: last_day or first_day},
         run_config={"ops": {"feature_drift_report": {"config": config}}},
     )
 
 
 def metadata_by_partition(result: dg.ExecuteInProcessResult) -> dict[str, dict[str, object]]:
-    return {
-        e.materialization.partition: {k: v.value for k, v in e.materialization.metadata.items()}
-        for e in result.get_asset_materialization_events()
-    }
+    return dagster_helpers.metadata_by_partition(result, FEATURE_DRIFT_REPORT)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-import dagster as dg
 import pytest
 from deltalake import write_deltalake
 from mlflow import MlflowClient

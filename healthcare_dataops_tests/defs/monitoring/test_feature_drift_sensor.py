@@ -11,12 +11,19 @@ import pytest
 
 from healthcare_dataops.defs.ml.patient_risk_scores import patient_risk_scores
 from healthcare_dataops.defs.ml.risk_model import risk_model
-from healthcare_dataops.defs.partitions import delivery_day_partitions
-from healthcare_dataops.defs.monitoring.cooldown import RETRAIN_COOLDOWN_HOURS, retrain_cooldown
+from healthcare_dataops.defs.monitoring.cooldown import (
+    RETRAIN_COOLDOWN_HOURS,
+    retrain_cooldown,
+)
 from healthcare_dataops.defs.monitoring.feature_drift_report import feature_drift_report
-from healthcare_dataops.defs.monitoring.feature_drift_sensor import DRIFT_SHARE_TAG, feature_drift_sensor
+from healthcare_dataops.defs.monitoring.feature_drift_sensor import (
+    DRIFT_SHARE_TAG,
+    feature_drift_sensor,
+)
 from healthcare_dataops.defs.monitoring.jobs import retrain_job
+from healthcare_dataops.defs.partitions import delivery_day_partitions
 from healthcare_dataops.resources import SparkResource
+from healthcare_dataops_tests.dagster_helpers import model_resources
 from healthcare_dataops_tests.defs.monitoring import lakehouse_with_champion as lake
 from healthcare_dataops_tests.ml import synthetic_features
 from healthcare_dataops_tests.monitoring.drifted_features import drift_newest
@@ -50,7 +57,7 @@ def drift_instance(lakehouse, steady_instance):
 
 @pytest.fixture(scope="module")
 def defs(lakehouse):
-    resources = {**lake.resources(lakehouse[0]), "spark": SparkResource()}
+    resources = {**model_resources(lakehouse[0]), "spark": SparkResource()}
     return dg.Definitions(assets=[risk_model, patient_risk_scores, feature_drift_report], jobs=[retrain_job],
                           sensors=[feature_drift_sensor], resources=resources)
 
