@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import dataclass
 
 import mlflow
@@ -9,6 +10,7 @@ import xgboost as xgb
 from mlflow import MlflowClient
 from mlflow.entities.model_registry import ModelVersion
 from mlflow.exceptions import MlflowException
+from mlflow.models import Model
 
 from healthcare_dataops.ml.dataset import MODEL_INPUTS
 from healthcare_dataops.ml.gating import CHALLENGER, CHAMPION
@@ -35,9 +37,17 @@ def champion_version(client: MlflowClient, name: str) -> ModelVersion | None:
 
 
 def load_version(name: str, version: str) -> LoadedModel:
-    """The XGBoost classifier of one version, after checking it takes today's inputs."""
-    uri = f"models:/{name}/{version}"
-    signature = mlflow.models.get_model_info(uri).signature
+    """The XGBoost classifier of one version, after checking it takes today's inputs.
+
+    The artifacts are fetched once; the signature and the model are read from that copy."""
+    with tempfile.TemporaryDirectory() as folder:
+        local = mlflow.artifacts.download_artifacts(f"models:/{name}/{version}", dst_path=folder)
+        signature = Model.load(local).signature
+        _check_inputs(name, version, signature)
+        return LoadedModel(name, str(version), mlflow.xgboost.load_model(local))
+
+
+def _check_inputs(name: str, version: str, signature) -> None:
     inputs = tuple(signature.inputs.input_names()) if signature else ()
     if inputs != MODEL_INPUTS:
         missing = sorted(set(MODEL_INPUTS) - set(inputs))
@@ -46,7 +56,6 @@ def load_version(name: str, version: str) -> LoadedModel:
             f"{name} v{version} expects other inputs than the current feature table gives "
             f"(missing from it: {missing or 'none'}; not produced any more: {extra or 'none'})"
         )
-    return LoadedModel(name, str(version), mlflow.xgboost.load_model(uri))
 
 
 def load_champion(client: MlflowClient, name: str) -> LoadedModel:
