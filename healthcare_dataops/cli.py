@@ -35,6 +35,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     models.add_argument("--name", default="readmission_risk", help="registered model name")
     models.set_defaults(handler=_models)
+    check = subparsers.add_parser(
+        "check-config",
+        help="check the deployment's environment variables as the code location does at start-up",
+    )
+    check.set_defaults(handler=_check_config)
     scenario = subparsers.add_parser(
         "drift-scenario",
         help="the MLOps loop end to end on generated feeds: baseline champion, a control without "
@@ -66,6 +71,18 @@ def _models(args: argparse.Namespace) -> int:
         print(f"no versions of {args.name!r} registered in {uri}: materialize risk_model first")
         return 1
     print(format_table(rows))
+    return 0
+
+
+def _check_config(args: argparse.Namespace) -> int:
+    from healthcare_dataops import deployment
+
+    found = deployment.problems()
+    if found:
+        print(deployment.ConfigurationError(found), file=sys.stderr)
+        return 2
+    print(f"configuration OK ({deployment.environment()}): lakehouse {settings.lakehouse_root()}, "
+          f"landing zone {settings.landing_root()}")
     return 0
 
 

@@ -2,21 +2,28 @@
 
 from __future__ import annotations
 
-from healthcare_dataops import settings
+import os
+
+import dagster as dg
+from dagster_aws.s3 import S3Resource
+
+from healthcare_dataops import deployment, settings
+from healthcare_dataops.lakehouse import storage
 from healthcare_dataops.privacy import keys
 from healthcare_dataops.resources.lakehouse import LakehouseResource
 from healthcare_dataops.resources.landing_zone import LandingZoneResource
 from healthcare_dataops.resources.mlflow_tracking import MlflowResource
 from healthcare_dataops.resources.privacy import PseudonymizationResource
+from healthcare_dataops.resources.s3_landing_zone import S3LandingZoneResource
 from healthcare_dataops.resources.spark import SparkResource
 
 
 def build_resources() -> dict[str, object]:
-    """Resources configured from the environment, with local defaults."""
+    """Resources configured from the environment, with local defaults; a missing or wrong
+    setting raises ``deployment.ConfigurationError`` naming it, before anything loads."""
+    deployment.require_valid()
     return {
-        "landing_zone": LandingZoneResource(
-            root=settings.env_or_default(settings.LANDING_ROOT, settings.default_landing_root())
-        ),
+        "landing_zone": _landing_zone(),
         "lakehouse": LakehouseResource(
             root=settings.env_or_default(
                 settings.LAKEHOUSE_ROOT, settings.default_lakehouse_root()
@@ -40,11 +47,31 @@ def build_resources() -> dict[str, object]:
     }
 
 
+def _landing_zone() -> LandingZoneResource:
+    root = settings.env_or_default(settings.LANDING_ROOT, settings.default_landing_root())
+    if not storage.is_s3(settings.landing_root()):
+        return LandingZoneResource(root=root)
+    # Region, endpoint and keys are the standard AWS variables the lakehouse uses too; keys
+    # left unset come from boto3's own chain (an instance or pod role).
+    return S3LandingZoneResource(
+        root=root,
+        s3=S3Resource(
+            region_name=_env_or_none(deployment.AWS_REGION),
+            endpoint_url=_env_or_none(deployment.AWS_ENDPOINT_URL),
+        ),
+    )
+
+
+def _env_or_none(name: str) -> dg.EnvVar | None:
+    return dg.EnvVar(name) if os.environ.get(name) else None
+
+
 __all__ = [
     "LakehouseResource",
     "LandingZoneResource",
     "MlflowResource",
     "PseudonymizationResource",
+    "S3LandingZoneResource",
     "SparkResource",
     "build_resources",
 ]

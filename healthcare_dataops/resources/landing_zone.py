@@ -36,7 +36,11 @@ class LandingFileStat:
 
 
 class LandingZoneResource(dg.ConfigurableResource):
-    """A folder of daily deliveries laid out as ``healthcare_dataops.landing_zone`` says."""
+    """A folder of daily deliveries laid out as ``healthcare_dataops.landing_zone`` says.
+
+    The assets and the landing-zone sensor take this type; ``S3LandingZoneResource`` is the
+    same landing zone under an S3 prefix.
+    """
 
     root: str
 

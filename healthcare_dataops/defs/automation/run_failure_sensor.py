@@ -14,9 +14,8 @@ import urllib.request
 
 import dagster as dg
 
-ALERT_WEBHOOK_URL = "HEALTHCARE_DATAOPS_ALERT_WEBHOOK_URL"
-DAGSTER_UI_URL = "HEALTHCARE_DATAOPS_DAGSTER_UI_URL"
-DEFAULT_DAGSTER_UI_URL = "http://127.0.0.1:3000"
+from healthcare_dataops.settings import ALERT_WEBHOOK_URL, DAGSTER_UI_URL, DEFAULT_DAGSTER_UI_URL
+
 WEBHOOK_TIMEOUT_SECONDS = 10
 # An error can quote the data that broke a step: only its first line, capped, goes out.
 MAX_ERROR_CHARS = 300

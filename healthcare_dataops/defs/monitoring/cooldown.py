@@ -4,7 +4,8 @@ import datetime as dt
 import math
 import os
 
-RETRAIN_COOLDOWN_HOURS = "HEALTHCARE_DATAOPS_RETRAIN_COOLDOWN_HOURS"
+from healthcare_dataops.settings import RETRAIN_COOLDOWN_HOURS
+
 # A day: drift in daily deliveries is judged again tomorrow; retraining more often than the
 # data change only adds model versions.
 DEFAULT_RETRAIN_COOLDOWN_HOURS = 24.0
