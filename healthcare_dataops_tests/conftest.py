@@ -39,3 +39,23 @@ def jvm_spark():
     from healthcare_dataops.resources.spark import SparkResource
 
     return SparkResource(remote="local[2]").spark_session
+
+
+@pytest.fixture
+def s3_endpoint(monkeypatch):
+    """A fresh local S3 server, with the AWS variables pointing every client at it."""
+    import boto3
+
+    from healthcare_dataops_tests.s3_server import REGION, aws_environment, moto_server
+
+    with moto_server() as endpoint:
+        for name, value in aws_environment(endpoint).items():
+            monkeypatch.setenv(name, value)
+        yield boto3.client("s3", endpoint_url=endpoint, region_name=REGION)
+
+
+@pytest.fixture
+def s3_bucket(s3_endpoint) -> str:
+    """``s3://lakehouse/healthcare``: a lakehouse root in a new bucket on the local server."""
+    s3_endpoint.create_bucket(Bucket="lakehouse")
+    return "s3://lakehouse/healthcare"

@@ -46,9 +46,10 @@ def lakehouse_assets() -> list:
 
 def materialize_days(
     assets, first_day: str, last_day: str, *, landing: Path, lakehouse: Path, instance=None,
-    run_config: dict | None = None, raise_on_error: bool = True,
+    run_config: dict | None = None, raise_on_error: bool = True, resources: dict | None = None,
 ) -> dg.ExecuteInProcessResult:
-    """One run over the delivery days first..last, as the CLI's --partition-range runs it."""
+    """One run over the delivery days first..last, as the CLI's --partition-range runs it;
+    ``resources`` replaces any of the local ones (an S3 landing zone, another MLflow store)."""
     return dg.materialize(
         assets,
         resources={
@@ -57,6 +58,7 @@ def materialize_days(
             "spark": SparkResource(),
             "pseudonymization": PseudonymizationResource(),
             "mlflow_tracking": mlflow_resource(lakehouse),
+            **(resources or {}),
         },
         tags={ASSET_PARTITION_RANGE_START_TAG: first_day, ASSET_PARTITION_RANGE_END_TAG: last_day},
         instance=instance,

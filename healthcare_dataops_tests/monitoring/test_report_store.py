@@ -6,7 +6,6 @@ import boto3
 
 from healthcare_dataops.lakehouse import storage
 from healthcare_dataops.monitoring import report_store
-from healthcare_dataops_tests.lakehouse.test_s3_lakehouse import s3_bucket  # noqa: F401 (a fixture)
 
 
 def test_a_local_report_is_written_and_replaced(tmp_path):
@@ -18,7 +17,7 @@ def test_a_local_report_is_written_and_replaced(tmp_path):
     assert target.read_text() == "second"
 
 
-def test_an_s3_report_goes_to_the_bucket_with_the_lakehouse_settings(s3_bucket, tmp_path):  # noqa: F811
+def test_an_s3_report_goes_to_the_bucket_with_the_lakehouse_settings(s3_bucket, tmp_path):
     source = tmp_path / "report.html"
     source.write_text("<html>drift</html>")
     uri = f"{s3_bucket}/reports/feature_drift/2026-01-14.html"
