@@ -40,7 +40,7 @@ AWS_SECRET_ACCESS_KEY = "AWS_SECRET_ACCESS_KEY"
 # Without these a production instance would fall back to a temporary one and lose run history.
 DAGSTER_HOME = "DAGSTER_HOME"
 
-_REQUIRED_IN_PRODUCTION = (
+REQUIRED_IN_PRODUCTION = (
     settings.LAKEHOUSE_ROOT,
     settings.LANDING_ROOT,
     settings.MLFLOW_TRACKING_URI,
@@ -77,7 +77,7 @@ def problems(env: Mapping[str, str] = os.environ) -> list[str]:
     if mode == PRODUCTION:
         found += [
             f"{name} is required when {ENVIRONMENT}={PRODUCTION} (the local default is for trying it out)"
-            for name in _REQUIRED_IN_PRODUCTION if not env.get(name)
+            for name in REQUIRED_IN_PRODUCTION if not env.get(name)
         ]
     s3_roots = []
     for name in (settings.LAKEHOUSE_ROOT, settings.LANDING_ROOT, settings.MLFLOW_ARTIFACT_ROOT):
@@ -169,7 +169,10 @@ def _spark_remote(value: str) -> str | None:
 
 
 def _mlflow_tracking_uri(value: str) -> str | None:
-    scheme = urlparse(value).scheme.split("+")[0]
+    full_scheme = urlparse(value).scheme
+    scheme = full_scheme.split("+")[0]
+    if full_scheme == "postgresql":
+        return "name the driver, postgresql+psycopg2://: SQLAlchemy reads a bare postgresql:// as psycopg 3, which is not installed"
     if scheme in _MLFLOW_SCHEMES:
         return None
     if scheme in ("", "file"):

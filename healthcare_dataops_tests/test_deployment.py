@@ -1,15 +1,17 @@
 """The deployment's settings: checked at start-up, every problem named by its variable."""
 
 import os
+import re
 import subprocess
 import sys
 
 import dagster as dg
 import pytest
 
-from healthcare_dataops import deployment
+from healthcare_dataops import deployment, settings
 from healthcare_dataops.privacy import keys
 from healthcare_dataops.resources import S3LandingZoneResource, build_resources
+from healthcare_dataops_tests.conftest import REPO_ROOT
 
 SECRET_KEY = "a-production-secret-of-enough-length"
 
@@ -17,7 +19,7 @@ PRODUCTION = {
     deployment.ENVIRONMENT: "production",
     "HEALTHCARE_DATAOPS_LAKEHOUSE_ROOT": "s3://hospital-lakehouse/healthcare",
     "HEALTHCARE_DATAOPS_LANDING_ROOT": "s3://hospital-landing/deliveries",
-    "HEALTHCARE_DATAOPS_MLFLOW_TRACKING_URI": "postgresql://mlflow@db:5432/mlflow",
+    "HEALTHCARE_DATAOPS_MLFLOW_TRACKING_URI": "postgresql+psycopg2://mlflow@db:5432/mlflow",
     "HEALTHCARE_DATAOPS_MLFLOW_ARTIFACT_ROOT": "s3://hospital-mlflow/artifacts",
     "HEALTHCARE_DATAOPS_SPARK_REMOTE": "sc://spark-connect:15002",
     keys.PSEUDONYM_KEY_ENV: SECRET_KEY,
@@ -59,6 +61,7 @@ def test_production_names_each_missing_setting(production_env, name):
     ({"HEALTHCARE_DATAOPS_SPARK_REMOTE": "spark://master:7077"}, "HEALTHCARE_DATAOPS_SPARK_REMOTE="),
     ({"HEALTHCARE_DATAOPS_LAKEHOUSE_ROOT": "s3://Not_A_Bucket/x"}, "HEALTHCARE_DATAOPS_LAKEHOUSE_ROOT="),
     ({"HEALTHCARE_DATAOPS_MLFLOW_TRACKING_URI": "./mlruns"}, "HEALTHCARE_DATAOPS_MLFLOW_TRACKING_URI="),
+    ({"HEALTHCARE_DATAOPS_MLFLOW_TRACKING_URI": "postgresql://db/mlflow"}, "HEALTHCARE_DATAOPS_MLFLOW_TRACKING_URI="),
     ({"AWS_REGION": None}, "AWS_REGION is required for the S3 locations"),
     ({"AWS_ENDPOINT_URL": "http://127.0.0.1:9000"}, "AWS_ALLOW_HTTP must be 'true'"),
     ({"AWS_ACCESS_KEY_ID": "AKIA-only-half"}, "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY go together"),
@@ -113,3 +116,26 @@ def test_the_code_location_refuses_to_start_with_a_wrong_setting(tmp_path):
     assert loaded.returncode != 0
     for name in ("HEALTHCARE_DATAOPS_LAKEHOUSE_ROOT", keys.PSEUDONYM_KEY_ENV, "HEALTHCARE_DATAOPS_SPARK_REMOTE"):
         assert name in loaded.stdout + loaded.stderr, name
+
+
+def production_env_file() -> dict[str, str]:
+    lines = (REPO_ROOT / "deploy" / "production.env").read_text().splitlines()
+    pairs = [line.split("=", 1) for line in lines if line.strip() and not line.startswith("#")]
+    return {name.strip(): value.strip() for name, value in pairs}
+
+
+def test_the_documented_production_environment_passes_the_check(tmp_path):
+    env = production_env_file()
+    assert set(deployment.REQUIRED_IN_PRODUCTION) <= set(env)
+    (tmp_path / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    assert deployment.problems({**env, "DAGSTER_HOME": str(tmp_path)}) == []
+
+
+def test_every_variable_the_code_reads_is_documented():
+    readme = (REPO_ROOT / "README.md").read_text()
+    example = production_env_file()
+    names = {value for name, value in vars(settings).items() if name.isupper() and str(value).startswith("HEALTHCARE_DATAOPS_")}
+    names |= {keys.PSEUDONYM_KEY_ENV, deployment.ENVIRONMENT}
+    assert not {n for n in names if n not in readme}, "add these to the README's configuration table"
+    instance = (REPO_ROOT / "deploy" / "dagster.yaml").read_text()
+    assert {n for n in example if n.startswith("DAGSTER_POSTGRES_")} == set(re.findall(r"DAGSTER_POSTGRES_[A-Z]+", instance))

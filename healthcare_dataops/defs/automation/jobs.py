@@ -6,6 +6,8 @@ retraining is decided by the drift sensor and the weekly schedule (``retrain_job
 
 import dagster as dg
 
+from healthcare_dataops.defs.run_tags import run_exclusively
+
 from healthcare_dataops.defs.retries import IO_RETRY_POLICY
 
 DAILY_PIPELINE_SELECTION = dg.AssetSelection.groups("bronze", "silver", "gold") | dg.AssetSelection.assets(
@@ -16,6 +18,7 @@ DAILY_PIPELINE_SELECTION = dg.AssetSelection.groups("bronze", "silver", "gold") 
 # Partitioned by delivery day: Dagster infers it from the assets (1.13 deprecates passing it).
 daily_pipeline_job = dg.define_asset_job(
     "daily_pipeline_job",
+    tags=run_exclusively("daily_pipeline_job"),
     selection=DAILY_PIPELINE_SELECTION,
     op_retry_policy=IO_RETRY_POLICY,
     description="One delivery day from the landing zone to patient_features, checks included, "
