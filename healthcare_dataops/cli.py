@@ -39,6 +39,8 @@ def build_parser() -> argparse.ArgumentParser:
         "check-config",
         help="check the deployment's environment variables as the code location does at start-up",
     )
+    check.add_argument("--env-file", type=Path, default=None,
+                       help="check this NAME=value file (as docker run --env-file reads it) over the environment")
     check.set_defaults(handler=_check_config)
     scenario = subparsers.add_parser(
         "drift-scenario",
@@ -77,12 +79,14 @@ def _models(args: argparse.Namespace) -> int:
 def _check_config(args: argparse.Namespace) -> int:
     from healthcare_dataops import deployment
 
-    found = deployment.problems()
+    env = {**os.environ, **(deployment.read_env_file(args.env_file) if args.env_file else {})}
+    found = deployment.problems(env)
     if found:
         print(deployment.ConfigurationError(found), file=sys.stderr)
         return 2
-    print(f"configuration OK ({deployment.environment()}): lakehouse {settings.lakehouse_root()}, "
-          f"landing zone {settings.landing_root()}")
+    print(f"configuration OK ({deployment.environment(env)}): lakehouse "
+          f"{env.get(settings.LAKEHOUSE_ROOT) or settings.default_lakehouse_root()}, landing zone "
+          f"{env.get(settings.LANDING_ROOT) or settings.default_landing_root()}")
     return 0
 
 

@@ -94,6 +94,19 @@ def problems(env: Mapping[str, str] = os.environ) -> list[str]:
     return found
 
 
+def read_env_file(path: str | Path) -> dict[str, str]:
+    """``NAME=value`` lines of a ``docker run --env-file`` file; ``#`` lines are comments."""
+    pairs = {}
+    for number, line in enumerate(Path(path).read_text().splitlines(), start=1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        name, equals, value = line.partition("=")
+        if not equals or not name.strip():
+            raise ValueError(f"{path}:{number}: not a NAME=value line")
+        pairs[name.strip()] = value
+    return pairs
+
+
 def require_valid(env: Mapping[str, str] = os.environ) -> None:
     """Raise ``ConfigurationError`` listing every problem; otherwise fill in derived defaults."""
     found = problems(env)

@@ -92,7 +92,8 @@ def test_every_problem_is_reported_at_once(production_env):
 def test_an_s3_landing_root_gives_the_s3_landing_zone(monkeypatch):
     monkeypatch.setenv("HEALTHCARE_DATAOPS_LANDING_ROOT", "s3://hospital-landing/deliveries")
     monkeypatch.setenv("AWS_REGION", "eu-west-2")
-    monkeypatch.delenv("AWS_DEFAULT_REGION", raising=False)
+    # Set, not deleted: monkeypatch restores only what it set, and start-up writes this one.
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "")
     landing = build_resources()["landing_zone"]
     assert isinstance(landing, S3LandingZoneResource)
     # Through dg.EnvVar: the UI shows the variable's name, and runs read its value.
@@ -119,9 +120,7 @@ def test_the_code_location_refuses_to_start_with_a_wrong_setting(tmp_path):
 
 
 def production_env_file() -> dict[str, str]:
-    lines = (REPO_ROOT / "deploy" / "production.env").read_text().splitlines()
-    pairs = [line.split("=", 1) for line in lines if line.strip() and not line.startswith("#")]
-    return {name.strip(): value.strip() for name, value in pairs}
+    return deployment.read_env_file(REPO_ROOT / "deploy" / "production.env")
 
 
 def test_the_documented_production_environment_passes_the_check(tmp_path):
@@ -139,3 +138,24 @@ def test_every_variable_the_code_reads_is_documented():
     assert not {n for n in names if n not in readme}, "add these to the README's configuration table"
     instance = (REPO_ROOT / "deploy" / "dagster.yaml").read_text()
     assert {n for n in example if n.startswith("DAGSTER_POSTGRES_")} == set(re.findall(r"DAGSTER_POSTGRES_[A-Z]+", instance))
+
+
+def test_check_config_checks_an_env_file(tmp_path, capsys, monkeypatch):
+    from healthcare_dataops.cli import main as cli
+
+    for name in ("AWS_REGION", "AWS_DEFAULT_REGION"):
+        monkeypatch.setenv(name, "")
+
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    env_file = tmp_path / "production.env"
+    text = (REPO_ROOT / "deploy" / "production.env").read_text().replace(
+        "DAGSTER_HOME=/opt/dagster/home", f"DAGSTER_HOME={home}")
+    env_file.write_text(text)
+    assert cli(["check-config", "--env-file", str(env_file)]) == 0
+    assert "configuration OK (production)" in capsys.readouterr().out
+    env_file.write_text(text.replace("AWS_REGION=us-east-1", "#AWS_REGION="))
+    assert cli(["check-config", "--env-file", str(env_file)]) == 2
+    [problem] = capsys.readouterr().err.splitlines()[1:]
+    assert problem.startswith("  - AWS_REGION is required")

@@ -34,8 +34,8 @@ RUN_TIMEOUT_S = 240
 
 
 def test_production_workspace_points_at_the_code_servers_grpc_port(monkeypatch):
-    monkeypatch.setenv("DAGSTER_CODE_SERVER_HOST", "code-location")
-    monkeypatch.setenv("DAGSTER_CODE_SERVER_PORT", "4000")
+    monkeypatch.setenv("DAGSTER_CODE_LOCATION_HOST", "code-location")
+    monkeypatch.setenv("DAGSTER_CODE_LOCATION_PORT", "4000")
     origins = location_origins_from_config(yaml.safe_load(WORKSPACE.read_text()), str(WORKSPACE))
     [(name, origin)] = origins.items()
     assert (name, origin.host, origin.port) == (LOCATION, "code-location", 4000)
@@ -133,7 +133,7 @@ def test_a_queued_run_is_launched_by_the_daemon_on_the_code_location(
         pass
     code_port = free_port()
     env = lakehouse_env(production_instance, landing_zone, tmp_path / "data") | {
-        "DAGSTER_CODE_SERVER_HOST": "127.0.0.1", "DAGSTER_CODE_SERVER_PORT": str(code_port),
+        "DAGSTER_CODE_LOCATION_HOST": "127.0.0.1", "DAGSTER_CODE_LOCATION_PORT": str(code_port),
     }
     processes.start("code-server", ["dagster", "code-server", "start", "-h", "127.0.0.1", "-p", str(code_port),
                                     "-m", "healthcare_dataops.definitions"], env, cwd=tmp_path)
