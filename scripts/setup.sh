@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Prepares a fresh checkout: checks Python 3.11 and Java 17, creates .venv, installs the
-# pinned package with its test extras, and makes the local Dagster instance. Idempotent: a
-# second call with an unchanged pyproject.toml installs nothing.
+# package with its test extras at the versions in constraints.txt (the image installs the same
+# ones), and makes the local Dagster instance. Idempotent: a second call with unchanged
+# pyproject.toml and constraints.txt installs nothing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -33,11 +34,12 @@ if [ ! -x .venv/bin/python ]; then
   echo "==> creating .venv with $python_bin"
   "$python_bin" -m venv .venv
 fi
-stamp=".venv/.installed-$(sha256sum pyproject.toml | cut -c1-16)"
+# Either file changing means a different set of packages: the stamp names both hashes.
+stamp=".venv/.installed-$(sha256sum pyproject.toml | cut -c1-16)-$(sha256sum constraints.txt | cut -c1-16)"
 if [ ! -f "$stamp" ]; then
   echo "==> installing healthcare-dataops and its pinned dependencies (a few minutes the first time)"
   .venv/bin/python -m pip install --quiet --upgrade pip
-  .venv/bin/python -m pip install --quiet -e '.[dev]'
+  .venv/bin/python -m pip install --quiet -c constraints.txt -e '.[dev]'
   rm -f .venv/.installed-*
   touch "$stamp"
 fi
