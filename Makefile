@@ -1,5 +1,5 @@
 # Shortcuts for the scripts; the scripts need nothing but bash, Python 3.11 and Java 17.
-.PHONY: run test ui mlflow-ui models model-benchmark drift-scenario setup generate clean
+.PHONY: run test ui mlflow-ui models model-benchmark drift-scenario setup generate check-config lock clean
 
 run:
 	bash scripts/quickstart.sh
@@ -30,6 +30,14 @@ setup:
 
 generate: setup
 	.venv/bin/healthcare-dataops generate --landing data/landing --side data/generator
+
+# The deployment's settings as the code location checks them at start-up.
+check-config: setup
+	.venv/bin/healthcare-dataops check-config
+
+# constraints.txt anew from pyproject.toml, resolved in a throwaway venv (a few minutes).
+lock:
+	bash scripts/lock.sh
 
 # Removes generated data and the local instance; keeps data/reference and the .venv.
 clean:
