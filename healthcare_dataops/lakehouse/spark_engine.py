@@ -22,11 +22,21 @@ from pyspark.sql import SparkSession
 
 EMBEDDED_SAIL = "sail"
 
-# Timestamps are stored and compared in UTC whatever the machine's zone.
-_SESSION_DEFAULTS = {"spark.sql.session.timeZone": "UTC"}
+# Timestamps are stored and compared in UTC whatever the machine's zone, and written to
+# Parquet as microseconds: JVM Spark's default INT96 reads back as naive nanoseconds.
+_SESSION_DEFAULTS = {
+    "spark.sql.session.timeZone": "UTC",
+    "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
+}
+# Spark's logging less the logger that would write the pseudonym key into the driver's log.
+LOG4J2_PROPERTIES = Path(__file__).with_name("spark_log4j2.properties")
+# How long exit waits for a Connect server to take back its session: pyspark would retry a
+# server that is gone for ten minutes.
+_RELEASE_TIMEOUT_SECONDS = 2
 
 _lock = threading.Lock()
 _sessions: dict[str, SparkSession] = {}
+_urls: dict[str, str] = {}
 _startup_seconds: dict[str, float] = {}
 _sail_server = None
 _jvm_servers: list[subprocess.Popen] = []
@@ -51,6 +61,12 @@ def connect(remote: str, spark_config: dict[str, str] | None = None) -> SparkSes
         # tests do), and getOrCreate() would hand back the first one whatever the URL.
         session = builder.create()
         _sessions[remote] = session
+        _urls[remote] = url
+        # Exit handlers run last-registered first: registered again after pyspark's client
+        # registered its own, so ours closes the sessions first and pyspark's then skips its
+        # clean-up calls, which would retry a server that is gone for ten minutes.
+        atexit.unregister(_stop_all)
+        atexit.register(_stop_all)
         _startup_seconds[remote] = time.perf_counter() - started
         return session
 
@@ -89,6 +105,7 @@ def _jvm_connect_server_url(master: str) -> str:
         "--conf", "spark.ui.enabled=false",
         "--conf", "spark.ui.showConsoleProgress=false",
         "--conf", "spark.sql.session.timeZone=UTC",
+        "--driver-java-options", f"-Dlog4j2.configurationFile=file:{LOG4J2_PROPERTIES}",
         "spark-internal",
     ]
     env = {**os.environ, "SPARK_HOME": str(spark_home), "SPARK_LOCAL_IP": "127.0.0.1"}
@@ -112,21 +129,33 @@ def _jvm_connect_server_url(master: str) -> str:
     raise TimeoutError(f"the JVM Spark Connect server did not listen on 127.0.0.1:{port} in 120 s")
 
 
+def _answers(url: str) -> bool:
+    """Whether the Connect server of ``sc://host:port[/;params]`` accepts connections."""
+    host, _, port = url.removeprefix("sc://").split("/")[0].split(";")[0].rpartition(":")
+    try:
+        with socket.create_connection((host, int(port or 15002)), timeout=_RELEASE_TIMEOUT_SECONDS):
+            return True
+    except OSError:
+        return False
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
 
 
-@atexit.register
 def _stop_all() -> None:
     global _sail_server
-    for session in _sessions.values():
+    for remote, session in _sessions.items():
+        # A server that is gone (restarted, or stopped first) cannot take the session back.
+        session.release_session_on_close = _answers(_urls[remote])
         try:
             session.stop()
         except Exception:  # the server may already be gone at interpreter exit
             pass
     _sessions.clear()
+    _urls.clear()
     if _sail_server is not None:
         _sail_server.stop()
         _sail_server = None

@@ -19,42 +19,44 @@ The bronze rows come from three places, each a module-scoped set built once:
   spaces, numbers outside Java's plain-decimal range, controls and quotes in text).
 
 JVM Spark has no Delta JARs here, so neither engine reads Delta: both get the bronze rows as
-the same in-memory Arrow table (``createDataFrame``).
+the same in-memory Arrow table (``createDataFrame``). The generated set's builder, the
+transforms as an engine runs them and the comparison are in ``parity.py``, shared with the
+Spark cluster test (``lakehouse/test_spark_cluster.py``).
 """
 
 from __future__ import annotations
 
-import collections
-import concurrent.futures
 import datetime as dt
 import hashlib
-import math
-from collections.abc import Callable
 from pathlib import Path
 
 import pyarrow as pa
 import pytest
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
-from healthcare_dataops import reference
-from healthcare_dataops.cli import main as cli_main
-from healthcare_dataops.defs.ehr.bronze import EHR_BRONZE_TABLES
-from healthcare_dataops.defs.labs.bronze import LAB_RESULTS_RAW
-from healthcare_dataops.defs.wearables.bronze import WEARABLE_ENROLLMENTS_RAW, WEARABLE_READINGS_RAW
-from healthcare_dataops.lakehouse.bronze import BronzeTable
-from healthcare_dataops.lakehouse.silver import REASON, SilverTable, outcomes
-from healthcare_dataops.privacy.keys import DEVELOPMENT_KEY, key_bytes
-from healthcare_dataops.transforms import ehr, features, labs, wearables
+from healthcare_dataops.lakehouse.silver import outcomes
+from healthcare_dataops.transforms import features
 from healthcare_dataops_tests.dagster_helpers import (
     BRONZE_ASSETS,
     deliver,
     materialize_days,
-    read_table,
 )
-
-KEY = key_bytes(DEVELOPMENT_KEY)
-UTC = dt.timezone.utc
+from healthcare_dataops_tests.transforms.parity import (
+    BRONZE_OF,
+    BRONZE_TABLES,
+    CONFORMED,
+    FEATURES_SUMMED,
+    UTC,
+    VITALS_SUMMED,
+    assert_identical,
+    feature_inputs,
+    generated_bronze,
+    hourly_vitals,
+    in_memory,
+    patient_features,
+    read_bronze,
+)
 
 # ---------------------------------------------------------------------------------------------
 # Engines
@@ -67,34 +69,8 @@ def engines(spark, jvm_spark) -> dict[str, SparkSession]:
 
 
 # ---------------------------------------------------------------------------------------------
-# Bronze inputs
+# Bronze inputs (the generated feeds' builder is shared: parity.generated_bronze)
 # ---------------------------------------------------------------------------------------------
-
-BRONZE_TABLES: dict[str, BronzeTable] = {
-    **EHR_BRONZE_TABLES,
-    "labs": LAB_RESULTS_RAW,
-    "readings": WEARABLE_READINGS_RAW,
-    "enrollments": WEARABLE_ENROLLMENTS_RAW,
-}
-
-
-def _read_bronze(lakehouse: Path) -> dict[str, pa.Table]:
-    return {name: read_table(lakehouse, "bronze", table.name) for name, table in BRONZE_TABLES.items()}
-
-
-def _generated(root: Path) -> dict[str, pa.Table]:
-    landing, lakehouse = root / "landing", root / "lakehouse"
-    cli_main([
-        "generate", "--landing", str(landing), "--side", str(root / "side"),
-        "--patients", "60", "--days", "3", "--faults", "all", "--quiet",
-        # A heart rate every 30 minutes rather than 5: still several readings an hour (resting
-        # rate, means over inexact sums), at a sixth of the rows and of the time.
-        "--heart-rate-every-minutes", "30",
-    ])
-    result = materialize_days(BRONZE_ASSETS, "2026-01-01", "2026-01-03", landing=landing, lakehouse=lakehouse)
-    assert result.success
-    return _read_bronze(lakehouse)
-
 
 SAMPLE_DAY = "2026-01-05"
 
@@ -114,7 +90,7 @@ def _samples(samples_dir: Path, root: Path) -> dict[str, pa.Table]:
     )
     result = materialize_days(BRONZE_ASSETS, SAMPLE_DAY, SAMPLE_DAY, landing=landing, lakehouse=lakehouse)
     assert result.success
-    return _read_bronze(lakehouse)
+    return read_bronze(lakehouse)
 
 
 # Values on which Java's and Rust's regex engines, the two engines' casts, their JSON writers
@@ -330,170 +306,16 @@ def _edge_cases() -> dict[str, pa.Table]:
 def bronze(request, tmp_path_factory) -> dict[str, pa.Table]:
     """The bronze rows of one input set, by table, as Arrow tables both engines are fed."""
     if request.param == "generated":
-        return _generated(tmp_path_factory.mktemp("generated"))
+        return generated_bronze(tmp_path_factory.mktemp("generated"))
     if request.param == "samples":
         return _samples(request.getfixturevalue("samples_dir"), tmp_path_factory.mktemp("samples"))
     return _edge_cases()
 
 
-# ---------------------------------------------------------------------------------------------
-# The transforms, as each engine runs them
-# ---------------------------------------------------------------------------------------------
-
-Build = Callable[[SparkSession, dict[str, pa.Table]], DataFrame]
-
-
-def _raw(session: SparkSession, bronze: dict[str, pa.Table], name: str) -> DataFrame:
-    return session.createDataFrame(bronze[name])
-
-
-def _enrollments(session, bronze) -> DataFrame:
-    return wearables.conform_enrollments(_raw(session, bronze, "enrollments"), KEY)
-
-
-def _silver_enrollments(session, bronze) -> DataFrame:
-    """What ``device_enrollments`` holds: conformed, not quarantined, newest per device."""
-    table = wearables.DEVICE_ENROLLMENTS
-    return (
-        outcomes(_enrollments(session, bronze), table)
-        .where(F.col("_outcome") == "written")
-        .select(*table.columns)
-    )
-
-
-def _readings(session, bronze) -> DataFrame:
-    return wearables.conform_readings(
-        _raw(session, bronze, "readings"),
-        _silver_enrollments(session, bronze),
-        reference.wearable_measures(session),
-        KEY,
-    )
-
-
-def _ehr(name: str, conform) -> Build:
-    return lambda session, bronze: conform(_raw(session, bronze, name), KEY)
-
-
-# The bronze table each silver table is conformed from.
-BRONZE_OF = {
-    **{name: name for name in EHR_BRONZE_TABLES},
-    "lab_results": "labs", "device_enrollments": "enrollments", "wearable_readings": "readings",
-}
-
-CONFORMED: dict[str, tuple[SilverTable, Build]] = {
-    "patients": (ehr.PATIENTS, _ehr("patients", ehr.conform_patients)),
-    "encounters": (ehr.ENCOUNTERS, _ehr("encounters", ehr.conform_encounters)),
-    "conditions": (ehr.CONDITIONS, _ehr("conditions", ehr.conform_conditions)),
-    "medications": (ehr.MEDICATIONS, _ehr("medications", ehr.conform_medications)),
-    "observations": (ehr.OBSERVATIONS, _ehr("observations", ehr.conform_observations)),
-    "lab_results": (
-        labs.LAB_RESULTS,
-        lambda session, bronze: labs.conform_lab_results(
-            _raw(session, bronze, "labs"),
-            reference.lab_analytes(session),
-            reference.lab_unit_conversions(session),
-            KEY,
-        ),
-    ),
-    "device_enrollments": (wearables.DEVICE_ENROLLMENTS, _enrollments),
-    "wearable_readings": (wearables.WEARABLE_READINGS, _readings),
-}
-
-
-# ---------------------------------------------------------------------------------------------
-# Comparing results
-# ---------------------------------------------------------------------------------------------
-
-
-def _comparable(value: object) -> tuple:
-    """A value as a tuple that compares equal only for identical values, and always sorts."""
-    if value is None:
-        return (0,)
-    if isinstance(value, float):
-        # Bits, not ==: -0.0 and 0.0 differ, NaN equals NaN, and the last ulp counts.
-        return (1, "double", value.hex())
-    if isinstance(value, dt.datetime):
-        # Arrow hands TIMESTAMP back zone-aware (the session zone); TIMESTAMP_NTZ naive.
-        if value.tzinfo is None:
-            return (1, "timestamp_ntz", value)
-        return (1, "timestamp", value.astimezone(UTC))
-    if isinstance(value, dict):
-        return (1, "struct", tuple((k, _comparable(v)) for k, v in value.items()))
-    if isinstance(value, list):
-        return (1, "array", tuple(_comparable(v) for v in value))
-    return (1, type(value).__name__, value)
-
-
-def _collect(frame: DataFrame) -> tuple[list[tuple[str, str]], list[str], list[dict]]:
-    # Through Arrow rather than collect(): collect() turns TIMESTAMP into naive local time of
-    # this process (ambiguous in a DST fold); Arrow keeps the exact instant with its zone.
-    table = frame.toArrow()
-    schema = [(f.name, f.dataType.simpleString()) for f in frame.schema.fields]
-    return schema, table.column_names, table.to_pylist()
-
-
-def assert_identical(
-    build: Callable[[SparkSession], DataFrame],
-    engines: dict[str, SparkSession],
-    *,
-    approximate: tuple[str, ...] = (),
-) -> list[dict]:
-    """Run ``build`` on both engines and assert the results are identical; returns the rows.
-
-    ``approximate`` names columns compared with ``math.isclose(rel_tol=1e-12)`` instead of
-    bit for bit; the caller must say why in a comment (float summation order only).
-    """
-    # Both engines at once: each is its own Spark Connect server, and the JVM dominates.
-    with concurrent.futures.ThreadPoolExecutor(max_workers=len(engines)) as pool:
-        running = {name: pool.submit(lambda s: _collect(build(s)), session) for name, session in engines.items()}
-        results = {name: future.result() for name, future in running.items()}
-    (sail_schema, sail_names, sail_rows), (jvm_schema, jvm_names, jvm_rows) = results["sail"], results["jvm"]
-    assert sail_schema == jvm_schema, f"columns or types differ:\n sail {sail_schema}\n jvm  {jvm_schema}"
-    assert sail_names == jvm_names == [name for name, _ in sail_schema]
-    exact = [c for c in sail_names if c not in approximate]
-    assert len(exact) + len(approximate) == len(sail_names), f"unknown approximate columns {approximate}"
-
-    def ordered(rows: list[dict]) -> list[tuple[tuple, tuple]]:
-        keyed = [
-            (tuple(_comparable(r[c]) for c in exact), tuple(_comparable(r[c]) for c in approximate))
-            for r in rows
-        ]
-        return sorted(keyed)
-
-    sail, jvm = ordered(sail_rows), ordered(jvm_rows)
-    sail_exact = collections.Counter(e for e, _ in sail)
-    jvm_exact = collections.Counter(e for e, _ in jvm)
-    if sail_exact != jvm_exact:
-        only_sail = list((sail_exact - jvm_exact).elements())[:5]
-        only_jvm = list((jvm_exact - sail_exact).elements())[:5]
-        lines = [f"{len(sail)} rows on Sail, {len(jvm)} on JVM Spark; columns {exact}"]
-        lines += [f" only on Sail: {_describe(exact, row)}" for row in only_sail]
-        lines += [f" only on JVM:  {_describe(exact, row)}" for row in only_jvm]
-        pytest.fail("\n".join(lines))
-    for (key, sail_values), (_, jvm_values) in zip(sail, jvm):
-        for column, a, b in zip(approximate, sail_values, jvm_values):
-            if a == b:
-                continue
-            close = a[0] == b[0] == 1 and math.isclose(
-                float.fromhex(a[2]), float.fromhex(b[2]), rel_tol=1e-12
-            )
-            assert close, f"{column} differs beyond 1e-12: sail {a}, jvm {b} in {_describe(exact, key)}"
-    return sail_rows
-
-
-def _describe(columns: list[str], row: tuple) -> str:
-    return ", ".join(f"{c}={v[2] if len(v) > 2 else None!r}" for c, v in zip(columns, row))
-
-
-# ---------------------------------------------------------------------------------------------
-# The tests
-# ---------------------------------------------------------------------------------------------
-
-
 @pytest.mark.parametrize("table", list(CONFORMED))
 def test_conformed_rows_are_identical(engines, bronze, table):
     build = CONFORMED[table][1]
-    rows = assert_identical(lambda session: build(session, bronze), engines)
+    rows = assert_identical(lambda session: build(in_memory(session, bronze)), engines)
     # Every bronze row comes out once, conformed or with a reason: nothing silently dropped.
     assert len(rows) == bronze[BRONZE_OF[table]].num_rows
 
@@ -509,56 +331,23 @@ EDGE_DUPLICATES = {"patients": 1, "observations": 14, "lab_results": 1, "device_
 def test_outcomes_are_identical(request, engines, bronze, table):
     """The dedup window (newest delivery first) labels the same rows on both engines."""
     silver_table, build = CONFORMED[table]
-    rows = assert_identical(lambda session: outcomes(build(session, bronze), silver_table), engines)
+    rows = assert_identical(lambda session: outcomes(build(in_memory(session, bronze)), silver_table), engines)
     assert len(rows) == bronze[BRONZE_OF[table]].num_rows
     if request.node.callspec.params["bronze"] == "edge-cases":
         duplicates = sum(r["_outcome"] == "duplicates" for r in rows)
         assert duplicates == EDGE_DUPLICATES.get(table, 0)
 
 
-# Sums and means of doubles, which alone may differ between the engines, in the last ulp or
-# two, and only from the ORDER in which the values are added: avg and sum add each partition's
-# values into a partial sum and then merge the partial sums. JVM Spark's local scan cuts the
-# rows into spark.default.parallelism (2) partitions; Sail partitions them its own way; so an
-# hour's values are added in a different order (the edge cases' hour 13 shows it: steps
-# 0x1.58851eb851eb8p+8 on Sail, ...eb9p+8 on JVM Spark, and spo2_mean likewise). The same
-# engine with another partitioning differs from itself the same way, so this is floating-point
-# arithmetic, not an engine divergence. Those columns are heart_rate_mean and spo2_mean (avg),
-# steps and sleep_minutes (sum), and resting_heart_rate (the minimum of heart_rate_mean over
-# the day's hours); they are compared with math.isclose(rel_tol=1e-12). Every other column
-# (keys, min, max, counts, last_delivery_date) is exact and compared bit for bit.
-VITALS_SUMMED = ("heart_rate_mean", "spo2_mean", "steps", "sleep_minutes", "resting_heart_rate")
-
-
 def test_hourly_vitals_are_identical(engines, bronze):
-    def build(session):
-        readings = _readings(session, bronze).where(F.col(REASON).isNull())
-        return wearables.hourly_vitals(readings)
-
-    rows = assert_identical(build, engines, approximate=VITALS_SUMMED)
+    # The float sums and means may differ in the last ulp from summation order alone.
+    rows = assert_identical(lambda session: hourly_vitals(in_memory(session, bronze)), engines,
+                            approximate=VITALS_SUMMED)
     assert rows, "no vitals: the input set exercises nothing"
 
 
-# Gold features built on the vitals inherit their summation order (see VITALS_SUMMED): the
-# means over days and hours of resting rate, steps and sleep. Lab values, flags, counts and
-# the label are exact.
-FEATURES_SUMMED = ("resting_hr_3d", "resting_hr_delta", "steps_per_day_7d", "sleep_minutes_per_day_7d")
-
-
-def _feature_inputs(session, bronze) -> tuple[DataFrame, ...]:
-    """Silver as the gold features read it: the conformed rows without a quarantine reason."""
-    silver = [
-        CONFORMED[name][1](session, bronze).where(F.col(REASON).isNull())
-        for name in ("encounters", "patients", "conditions", "lab_results")
-    ]
-    return (*silver, wearables.hourly_vitals(_readings(session, bronze).where(F.col(REASON).isNull())))
-
-
 def test_patient_features_are_identical(request, engines, bronze):
-    def build(session):
-        return features.patient_features(*_feature_inputs(session, bronze))
-
-    rows = assert_identical(build, engines, approximate=FEATURES_SUMMED)
+    rows = assert_identical(lambda session: patient_features(in_memory(session, bronze)), engines,
+                            approximate=FEATURES_SUMMED)
     if request.node.callspec.params["bronze"] == "generated":
         assert rows and any(r["creatinine_last"] is not None for r in rows)
 
@@ -567,7 +356,7 @@ def test_open_stay_features_are_identical(request, engines, bronze):
     as_of = F.lit(dt.datetime(2026, 1, 6, 5, 0, tzinfo=dt.UTC))
 
     def build(session):
-        return features.inpatient_features(*_feature_inputs(session, bronze), as_of)
+        return features.inpatient_features(*feature_inputs(in_memory(session, bronze)), as_of)
 
     rows = assert_identical(build, engines, approximate=FEATURES_SUMMED)
     if request.node.callspec.params["bronze"] == "generated":
