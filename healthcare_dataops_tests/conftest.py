@@ -41,17 +41,31 @@ def jvm_spark():
     return SparkResource(remote="local[2]").spark_session
 
 
-@pytest.fixture
-def s3_endpoint(monkeypatch):
-    """A fresh local S3 server, with the AWS variables pointing every client at it."""
-    import boto3
-
-    from healthcare_dataops_tests.s3_server import REGION, aws_environment, moto_server
+@pytest.fixture(scope="session")
+def moto_endpoint():
+    """One local S3 server for the whole run: the embedded Sail engine keeps its S3 client per
+    bucket for the life of its session, so a second server on another port would be a bucket
+    it still looks for on the first one's port."""
+    from healthcare_dataops_tests.s3_server import moto_server
 
     with moto_server() as endpoint:
-        for name, value in aws_environment(endpoint).items():
-            monkeypatch.setenv(name, value)
-        yield boto3.client("s3", endpoint_url=endpoint, region_name=REGION)
+        yield endpoint
+
+
+@pytest.fixture
+def s3_endpoint(moto_endpoint, monkeypatch):
+    """The local S3 server emptied for this test, with the AWS variables pointing every client
+    at it."""
+    import urllib.request
+
+    import boto3
+
+    from healthcare_dataops_tests.s3_server import REGION, aws_environment
+
+    urllib.request.urlopen(urllib.request.Request(f"{moto_endpoint}/moto-api/reset", method="POST"), timeout=30)
+    for name, value in aws_environment(moto_endpoint).items():
+        monkeypatch.setenv(name, value)
+    return boto3.client("s3", endpoint_url=moto_endpoint, region_name=REGION)
 
 
 @pytest.fixture
