@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from healthcare_dataops_tests.loopback import free_port, listening
 
 # What the lakehouse (delta-rs, Sail), the landing zone (boto3) and MLflow's artifacts all read.
 REGION = "us-east-1"
@@ -22,9 +23,7 @@ def moto_server() -> Iterator[str]:
     A process of its own: in a thread of the test process it would wait on the GIL that a
     blocking delta-rs call holds, and the two would deadlock.
     """
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     executable = shutil.which("moto_server") or str(Path(sys.executable).with_name("moto_server"))
     server = subprocess.Popen(
         [executable, "-H", "127.0.0.1", "-p", str(port)],
@@ -32,7 +31,7 @@ def moto_server() -> Iterator[str]:
     )
     try:
         deadline = time.monotonic() + 30
-        while socket.socket().connect_ex(("127.0.0.1", port)) != 0:
+        while not listening(port):
             assert time.monotonic() < deadline and server.poll() is None, "moto_server did not start"
             time.sleep(0.1)
         yield f"http://127.0.0.1:{port}"

@@ -13,12 +13,13 @@ import glob
 import os
 import secrets
 import shutil
-import socket
 import subprocess
 import tempfile
 from pathlib import Path
 
 import psycopg2
+
+from healthcare_dataops_tests.loopback import free_port
 
 APT_TIMEOUT_S = 600
 SERVER_START_TIMEOUT_S = 60
@@ -103,12 +104,6 @@ def locate_or_install() -> Path:
             f"/usr/lib/postgresql/*/bin, and {why or 'installing postgresql did not provide them'}"
         )
     return binaries
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class PostgresServer:

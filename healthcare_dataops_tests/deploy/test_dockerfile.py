@@ -16,7 +16,6 @@ import re
 import shlex
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -32,6 +31,7 @@ from packaging.utils import canonicalize_name
 
 from healthcare_dataops import deployment, settings
 from healthcare_dataops_tests.conftest import REPO_ROOT
+from healthcare_dataops_tests.loopback import free_port, listening
 
 DOCKERFILE = REPO_ROOT / "Dockerfile"
 SETUP_SCRIPT = REPO_ROOT / "scripts" / "setup.sh"
@@ -353,18 +353,6 @@ def test_apt_packages_exist_for_the_base_release(image):
 
 
 # --- The entry point and the health check, run as the container would run them ----------------
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def listening(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.settimeout(1)
-        return probe.connect_ex(("127.0.0.1", port)) == 0
 
 
 @dataclasses.dataclass(frozen=True)

@@ -25,7 +25,7 @@ from healthcare_dataops_tests.deploy.conftest import (
     ProductionInstance,
     lakehouse_env,
 )
-from healthcare_dataops_tests.deploy.postgres_server import free_port
+from healthcare_dataops_tests.loopback import free_port
 
 WORKSPACE = DEPLOY_DIR / "workspace.yaml"
 LOCATION = "healthcare_dataops"
