@@ -32,10 +32,10 @@ class S3LandingZoneResource(LandingZoneResource):
     def files(self, source: str, day: str) -> list[LandingFile]:
         folder = landing_zone.day_folder(source, day)
         client = self.s3.get_client()
-        bucket, _ = self._bucket_and_prefix()
+        bucket, prefix = self._bucket_and_prefix()
         found = []
         for item in self._objects(client, f"{folder}/", delimiter="/"):
-            relative = self._relative(item["Key"])
+            relative = item["Key"][len(prefix):]
             if not relative.rsplit("/", 1)[-1].startswith("."):
                 body = client.get_object(Bucket=bucket, Key=item["Key"])["Body"]
                 found.append(LandingFile(relative, item["Size"], _sha256(body)))
@@ -59,9 +59,10 @@ class S3LandingZoneResource(LandingZoneResource):
     def snapshot(self) -> list[LandingFileStat]:
         """One listing of the prefix (no object is read): ``<source>/<folder>/<file>`` keys."""
         client = self.s3.get_client()
+        _, prefix = self._bucket_and_prefix()
         found = []
         for item in self._objects(client, ""):
-            parts = self._relative(item["Key"]).split("/")
+            parts = item["Key"][len(prefix):].split("/")
             if len(parts) == 3 and parts[0] in landing_zone.SOURCES and not any(p.startswith(".") for p in parts):
                 modified_ns = int(item["LastModified"].timestamp() * 1_000_000_000)
                 found.append(LandingFileStat("/".join(parts), item["Size"], modified_ns))
@@ -82,9 +83,6 @@ class S3LandingZoneResource(LandingZoneResource):
             raise ValueError(f"landing zone root {self.root!r} is not s3://<bucket>/<prefix>")
         prefix = prefix.strip("/")
         return bucket, f"{prefix}/" if prefix else ""
-
-    def _relative(self, key: str) -> str:
-        return key[len(self._bucket_and_prefix()[1]):]
 
 
 def _sha256(body) -> str:
