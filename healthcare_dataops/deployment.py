@@ -13,14 +13,11 @@ public development pseudonym key.
 
 from __future__ import annotations
 
-import datetime as dt
-import math
 import os
 import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from urllib.parse import urlparse
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from healthcare_dataops import settings
 from healthcare_dataops.lakehouse import storage
@@ -145,11 +142,11 @@ def _value_problems(env: Mapping[str, str]) -> list[str]:
         settings.SPARK_REMOTE: _spark_remote,
         settings.MLFLOW_TRACKING_URI: _mlflow_tracking_uri,
         settings.MLFLOW_UI_URL: _http_url,
-        settings.HOSPITAL_TIMEZONE: _time_zone,
-        settings.FIRST_DELIVERY_DAY: _day,
+        settings.HOSPITAL_TIMEZONE: _parsed(settings.parse_time_zone),
+        settings.FIRST_DELIVERY_DAY: _parsed(settings.parse_day),
         keys.PSEUDONYM_KEY_ENV: _pseudonym_key,
         AWS_ALLOW_HTTP: lambda v: None if v.lower() in ("true", "false") else "must be 'true' or 'false'",
-        settings.RETRAIN_COOLDOWN_HOURS: _hours,
+        settings.RETRAIN_COOLDOWN_HOURS: _parsed(settings.parse_hours),
         settings.ALERT_WEBHOOK_URL: _http_url,
         settings.DAGSTER_UI_URL: _http_url,
     }
@@ -206,25 +203,12 @@ def _pseudonym_key(value: str) -> str | None:
     return None
 
 
-def _time_zone(value: str) -> str | None:
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
-        return "is not an IANA time zone such as America/Chicago"
-    return None
+def _parsed(parse: Callable[[str], object]) -> Callable[[str], str | None]:
+    def check(value: str) -> str | None:
+        try:
+            parse(value)
+        except ValueError as error:
+            return str(error)
+        return None
 
-
-def _day(value: str) -> str | None:
-    try:
-        dt.date.fromisoformat(value)
-    except ValueError:
-        return "is not a date in the form YYYY-MM-DD"
-    return None
-
-
-def _hours(value: str) -> str | None:
-    try:
-        hours = float(value)
-    except ValueError:
-        hours = -1.0
-    return None if math.isfinite(hours) and hours >= 0 else "is not a number of hours >= 0, such as 24 or 0.5"
+    return check

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib.metadata
+import math
 import os
 import subprocess
 from pathlib import Path
@@ -91,11 +92,7 @@ def env_or_default(name: str, default: str) -> str | dg.EnvVar:
 
 
 def hospital_timezone() -> ZoneInfo:
-    value = os.environ.get(HOSPITAL_TIMEZONE) or DEFAULT_HOSPITAL_TIMEZONE
-    try:
-        return ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError) as error:
-        raise ValueError(f"{HOSPITAL_TIMEZONE}={value!r} is not an IANA time zone such as America/Chicago") from error
+    return read_setting(HOSPITAL_TIMEZONE, DEFAULT_HOSPITAL_TIMEZONE, parse_time_zone)
 
 
 def end_of_delivery_day(day: dt.date) -> dt.datetime:
@@ -105,14 +102,45 @@ def end_of_delivery_day(day: dt.date) -> dt.datetime:
 
 def first_delivery_day() -> str:
     """The first day the daily partitions offer; deliveries before it cannot be ingested."""
-    value = os.environ.get(FIRST_DELIVERY_DAY) or DEFAULT_FIRST_DELIVERY_DAY
+    return read_setting(FIRST_DELIVERY_DAY, DEFAULT_FIRST_DELIVERY_DAY, parse_day)
+
+
+# Parsers of one value each, shared by the readers here and the start-up check
+# (healthcare_dataops.deployment); their errors say what the value is not.
+
+
+def parse_time_zone(value: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as error:
+        raise ValueError("is not an IANA time zone such as America/Chicago") from error
+
+
+def parse_day(value: str) -> str:
     try:
         dt.date.fromisoformat(value)
     except ValueError as error:
-        raise ValueError(
-            f"{FIRST_DELIVERY_DAY}={value!r} is not a date in the form YYYY-MM-DD"
-        ) from error
+        raise ValueError("is not a date in the form YYYY-MM-DD") from error
     return value
+
+
+def parse_hours(value: str) -> float:
+    try:
+        hours = float(value)
+    except ValueError:
+        hours = -1.0
+    if not (math.isfinite(hours) and hours >= 0):
+        raise ValueError("is not a number of hours >= 0, such as 24 or 0.5")
+    return hours
+
+
+def read_setting(name: str, default: str, parse):
+    """``parse`` of the variable ``name`` (or ``default``), its error naming the variable."""
+    value = os.environ.get(name) or default
+    try:
+        return parse(value)
+    except ValueError as error:
+        raise ValueError(f"{name}={value!r} {error}") from error
 
 
 # Set by image builds (``--build-arg CODE_VERSION=$(git rev-parse HEAD)``), where no .git exists.
