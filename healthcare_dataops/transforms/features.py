@@ -29,6 +29,8 @@ COMORBIDITIES = {
 }
 KEY_LABS = ("hba1c", "glucose", "creatinine", "potassium", "sodium", "hemoglobin", "wbc")
 LABEL = "readmitted_30d"
+# The silver tables patient_features reads, in the order it takes them.
+SILVER_INPUTS = ("encounters", "patients", "conditions", "lab_results", "wearable_vitals")
 # What a model learns from, in this order: the columns of both gold feature tables.
 FEATURES = (
     "sex",

@@ -12,14 +12,13 @@ from healthcare_dataops.resources import LakehouseResource, SparkResource
 from healthcare_dataops.transforms import features
 
 PATIENT_FEATURES = "patient_features"
-SILVER_INPUTS = ("encounters", "patients", "conditions", "lab_results", "wearable_vitals")
 
 
 @dg.multi_asset(
     specs=[
         dg.AssetSpec(
             PATIENT_FEATURES,
-            deps=list(SILVER_INPUTS),
+            deps=list(features.SILVER_INPUTS),
             group_name="gold",
             kinds={"spark", "delta"},
             tags={"layer": "gold"},
@@ -37,7 +36,7 @@ def patient_features(context: dg.AssetExecutionContext, spark: SparkResource, la
     """Rebuilt whole from silver on every run: a late lab or reading can change older rows."""
     started = time.perf_counter()
     session = spark.spark_session
-    silver = {name: spark_tables.read(session, lakehouse.table_uri("silver", name)) for name in SILVER_INPUTS}
+    silver = {name: spark_tables.read(session, lakehouse.table_uri("silver", name)) for name in features.SILVER_INPUTS}
     rows = features.patient_features(
         silver["encounters"], silver["patients"], silver["conditions"], silver["lab_results"], silver["wearable_vitals"]
     )

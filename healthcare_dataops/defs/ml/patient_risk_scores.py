@@ -7,7 +7,6 @@ import dagster as dg
 from pyspark.sql import functions as F
 
 from healthcare_dataops import settings
-from healthcare_dataops.defs.features.assets import SILVER_INPUTS
 from healthcare_dataops.defs.ml.risk_model import RISK_MODEL
 from healthcare_dataops.defs.partitions import delivery_day_partitions
 from healthcare_dataops.defs.retries import IO_RETRY_POLICY
@@ -26,7 +25,7 @@ PATIENT_RISK_SCORES = "patient_risk_scores"
 
 
 @dg.asset(
-    deps=[RISK_MODEL, *SILVER_INPUTS],
+    deps=[RISK_MODEL, *features.SILVER_INPUTS],
     partitions_def=delivery_day_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
     retry_policy=IO_RETRY_POLICY,
@@ -59,7 +58,7 @@ def patient_risk_scores(
     key = pseudonymization.key_bytes(context.log)
     as_of = shift_timestamp(F.lit(end_of_day), shift_days(F.col("patient_id"), key))
     session = spark.spark_session
-    silver = {name: spark_tables.read(session, lakehouse.table_uri("silver", name)) for name in SILVER_INPUTS}
+    silver = {name: spark_tables.read(session, lakehouse.table_uri("silver", name)) for name in features.SILVER_INPUTS}
     stays = features.inpatient_features(
         silver["encounters"], silver["patients"], silver["conditions"], silver["lab_results"],
         silver["wearable_vitals"], as_of,

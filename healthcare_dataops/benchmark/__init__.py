@@ -1,0 +1,1 @@
+"""Benchmarks: the pipeline's throughput, memory and incremental cost beside single-process baselines."""
