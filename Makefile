@@ -1,5 +1,5 @@
 # Shortcuts for the scripts; the scripts need nothing but bash, Python 3.11 and Java 17.
-.PHONY: run test ui mlflow-ui models model-benchmark drift-scenario setup generate check-config lock clean
+.PHONY: run test ui mlflow-ui models bench model-benchmark drift-scenario setup generate check-config lock clean
 
 run:
 	bash scripts/quickstart.sh
@@ -16,6 +16,11 @@ mlflow-ui:
 
 models: setup
 	.venv/bin/healthcare-dataops models
+
+# Throughput, memory and incremental cost at SCALES (default small,medium; about an hour),
+# beside DuckDB and JVM Spark: a markdown table to benchmarks/results/.
+bench:
+	bash scripts/bench.sh
 
 # Model AUROC against the best possible one on large generated feeds (tens of minutes).
 model-benchmark:

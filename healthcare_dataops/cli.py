@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from healthcare_dataops import settings
+from healthcare_dataops.benchmark import cli as benchmark_cli
 from healthcare_dataops.generate import cli as generate_cli
 from healthcare_dataops.lakehouse.summary import describe_lakehouse
 
@@ -16,6 +17,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="healthcare-dataops", description="Healthcare DataOps lakehouse tools.")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     generate_cli.add_parser(subparsers)
+    benchmark_cli.add_parser(subparsers)
     summary = subparsers.add_parser(
         "summary", help="list the lakehouse's tables with their rows and Delta versions"
     )

@@ -2,7 +2,7 @@
 # Regenerates constraints.txt: the exact versions CI tests and the image installs. Run it after
 # changing the dependencies in pyproject.toml, and commit both files together.
 #
-# The versions come from a fresh venv holding only `pip install '.[dev]'` of a clean copy of
+# The versions come from a fresh venv holding only `pip install '.[dev,bench]'` of a clean copy of
 # this checkout (tracked and new files, none that git ignores), so nothing installed by hand
 # in .venv, and no build left-overs, can leak into the lock.
 set -euo pipefail
@@ -22,10 +22,10 @@ git ls-files -z --cached --others --exclude-standard |
   while IFS= read -r -d '' path; do [ -e "$path" ] && printf '%s\0' "$path"; done |
   tar --null --files-from=- -cf - | tar -xf - -C "$work/src"
 
-echo "==> resolving '.[dev]' in a fresh venv (a few minutes)"
+echo "==> resolving '.[dev,bench]' in a fresh venv (a few minutes)"
 "$python_bin" -m venv "$work/venv"
 "$work/venv/bin/python" -m pip install --quiet --upgrade pip
-"$work/venv/bin/python" -m pip install --quiet "$work/src[dev]"
+"$work/venv/bin/python" -m pip install --quiet "$work/src[dev,bench]"
 
 {
   echo "# The exact versions CI tests and the image installs, for pip's -c (it installs nothing"

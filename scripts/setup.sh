@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Prepares a fresh checkout: checks Python 3.11 and Java 17, creates .venv, installs the
-# package with its test extras at the versions in constraints.txt (the image installs the same
+# package with its test and benchmark extras at the versions in constraints.txt (the image installs the same
 # ones), and makes the local Dagster instance. Idempotent: a second call with unchanged
 # pyproject.toml and constraints.txt installs nothing.
 set -euo pipefail
@@ -39,7 +39,7 @@ stamp=".venv/.installed-$(sha256sum pyproject.toml | cut -c1-16)-$(sha256sum con
 if [ ! -f "$stamp" ]; then
   echo "==> installing healthcare-dataops and its pinned dependencies (a few minutes the first time)"
   .venv/bin/python -m pip install --quiet --upgrade pip
-  .venv/bin/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+  .venv/bin/python -m pip install --quiet -c constraints.txt -e '.[dev,bench]'
   rm -f .venv/.installed-*
   touch "$stamp"
 fi

@@ -1,0 +1,56 @@
+"""``healthcare-dataops benchmark``: run scales, print the markdown, keep it under results/."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import shutil
+import tempfile
+from pathlib import Path
+
+from healthcare_dataops import settings
+from healthcare_dataops.benchmark.scales import SCALES, parse_scales
+
+
+def add_parser(subparsers) -> argparse.ArgumentParser:
+    parser = subparsers.add_parser(
+        "benchmark",
+        help="generate feeds at named scales, run the whole graph cold through the Dagster CLI, time "
+        "the two heaviest steps beside DuckDB and JVM Spark, add one day, and write a markdown table",
+    )
+    parser.add_argument("--scales", default="small", metavar="NAME,...",
+                        help=f"some of {', '.join(f'{s.describe()}' for s in SCALES.values())} (default: %(default)s)")
+    parser.add_argument("--results", type=Path, default=settings.project_root() / "benchmarks" / "results",
+                        help="folder the markdown and JSON results go to (default: %(default)s)")
+    parser.add_argument("--workdir", type=Path, default=None,
+                        help="where feeds, lakehouse and instance go, a folder per scale, emptied first "
+                        "(default: a new temporary folder)")
+    parser.add_argument("--keep", action="store_true", help="keep the work folders (default: deleted)")
+    parser.set_defaults(handler=run)
+    return parser
+
+
+def run(args: argparse.Namespace) -> int:
+    # Here, not above: DuckDB and psutil come with the "bench" extra, which the image leaves out.
+    from healthcare_dataops.benchmark.machine import describe_machine
+    from healthcare_dataops.benchmark.report import render
+    from healthcare_dataops.benchmark.scale_run import run_scale
+
+    scales = parse_scales(args.scales)
+    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="healthcare-dataops-benchmark-"))
+    machine = describe_machine()
+    results = [run_scale(scale, workdir / scale.name) for scale in scales]
+    markdown, targets = render(results, machine)
+    args.results.mkdir(parents=True, exist_ok=True)
+    stem = f"{dt.date.today().isoformat()}-{'-'.join(s.name for s in scales)}"
+    (args.results / f"{stem}.md").write_text(markdown, encoding="utf-8")
+    (args.results / f"{stem}.json").write_text(json.dumps(
+        {"machine": machine, "scales": [r.to_json() for r in results],
+         "targets": [{**t.__dict__, "met": t.met} for t in targets]}, indent=2, default=str), encoding="utf-8")
+    print(markdown)
+    print(f"results: {args.results / stem}.md")
+    if not args.keep:
+        for folder in [workdir] if args.workdir is None else [r.workdir for r in results]:
+            shutil.rmtree(folder, ignore_errors=True)
+    return 0

@@ -1,0 +1,84 @@
+"""A scale's headline figures, from its runs: what the report prints and the targets judge."""
+
+from __future__ import annotations
+
+from healthcare_dataops.benchmark.run_stats import RunStats, StepStats
+
+HEAVY_STEPS = ("wearable_vitals", "patient_features")
+DRIFT_REPORT_STEP = "feature_drift_report"
+
+
+def headline(result) -> dict:
+    """The figures; those a failed cold run left unmeasured are None."""
+    cold, failed = result.cold_stats, result.cold["failure"] is not None
+    figures = {
+        "cold_failed": int(failed),
+        "cold_seconds": None if failed else result.cold["seconds"],
+        "cold_peak_memory_bytes": result.cold["peak_memory_bytes"],
+        "drift_report_seconds": _seconds(cold, DRIFT_REPORT_STEP),
+        "incremental_seconds": None, "incremental_ratio": None, "incremental_steps_ratio": None,
+        "sensor_tick_seconds": None, "ratios": {},
+    }
+    if result.complete:
+        figures |= {
+            "incremental_seconds": result.incremental["seconds"],
+            "incremental_ratio": result.incremental["seconds"] / result.cold["seconds"],
+            "incremental_steps_ratio": _steps_ratio(result.incremental_stats, cold),
+            "sensor_tick_seconds": result.sensor_tick.seconds,
+            "ratios": {step: _ratios(result, step) for step in HEAVY_STEPS},
+        }
+    return figures
+
+
+def time_profile(result) -> list[tuple[str, float]]:
+    """The cold run's wall time, cut where it went."""
+    steps, wall = result.cold_stats.steps, result.cold["seconds"]
+    first_step = min((s.started_at for s in steps), default=result.cold["launched_at"])
+    startup = sum(s.engine_startup_seconds or 0.0 for s in steps)
+    layers: dict[str, float] = {}
+    for step in steps:
+        layers[layer_of(step)] = layers.get(layer_of(step), 0.0) + step.seconds
+    if "silver (Spark)" in layers:
+        layers["silver (Spark)"] -= startup
+    parts = [("process start, definitions load, run set-up", first_step - result.cold["launched_at"]),
+             ("Spark engine start-up (embedded Sail)", startup), *layers.items()]
+    parts.append(("Dagster between steps, run end, process exit", wall - sum(p[1] for p in parts)))
+    return parts
+
+
+def layer_of(step: StepStats) -> str:
+    if step.is_check:
+        return "asset checks (Great Expectations, conservation)"
+    name = step.step
+    if name.endswith("_bronze"):
+        return "bronze: parse files, write Delta (delta-rs)"
+    if name in ("risk_model", "patient_risk_scores"):
+        return "model: train, register, score (XGBoost, MLflow)"
+    if name == DRIFT_REPORT_STEP:
+        return "drift report (Evidently)"
+    if name == "patient_features":
+        return "gold (Spark)"
+    return "silver (Spark)"
+
+
+def _seconds(stats: RunStats, step: str) -> float | None:
+    return next((s.seconds for s in stats.steps if s.step == step), None)
+
+
+def _steps_ratio(incremental: RunStats, cold: RunStats) -> float | None:
+    names = {s.step for s in incremental.steps}
+    cold_total = sum(s.seconds for s in cold.steps if s.step in names)
+    return sum(s.seconds for s in incremental.steps) / cold_total if cold_total else None
+
+
+def _ratios(result, step: str) -> dict[str, float | None]:
+    baseline = result.engines["duckdb"]["steps"][step]["seconds"]
+    sail = result.engines["sail"]["steps"][step]["seconds"]
+    jvm = result.engines["local[*]"]["steps"][step]["seconds"]
+    pipeline = _seconds(result.cold_stats, step)
+    return {
+        "pipeline_over_duckdb": pipeline / baseline if pipeline and baseline else None,
+        "sail_over_duckdb": sail / baseline if baseline else None,
+        "jvm_over_duckdb": jvm / baseline if baseline else None,
+        "jvm_over_sail": jvm / sail if sail else None,
+    }

@@ -1,0 +1,208 @@
+"""The results as markdown: one section per scale, the targets, the machine and versions."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from healthcare_dataops.benchmark.figures import HEAVY_STEPS, headline, layer_of, time_profile
+from healthcare_dataops.benchmark.run_stats import RunStats, StepStats
+from healthcare_dataops.benchmark.targets import GIB, Target, judge, judge_growth
+
+# What would shorten each part of the profile, for the targets it misses.
+REMEDIES = {
+    "bronze": "bronze parses every record in Python (json per Open mHealth line, one process): "
+    "parse files in a process pool, or read NDJSON with pyarrow's C++ reader and keep the "
+    "Python parser for the lines it rejects",
+    "silver": "silver conforms each batch three times (counts, quarantine, MERGE), each time "
+    "computing the HMAC pseudonyms again: write the labelled batch once and read it back",
+    "asset checks": "each check is a Dagster step of its own (about 0.2 s of overhead) that reads its "
+    "table again: fewer, multi-table checks, or checks that read one day's partition",
+    "Dagster between steps": "the in-process executor still logs every event to the instance's "
+    "sqlite: PostgreSQL storage, or fewer events per step",
+    "process start": "importing Dagster, Spark Connect, MLflow, GX and Evidently: a long-lived "
+    "code server (production) pays it once",
+}
+
+
+# What a step that holds the most memory holds, and how to hold less.
+MEMORY_REMEDIES = {
+    "asset checks": "a check loads its table's whole batch into pandas for Great Expectations, and a cold "
+    "backfill's batch is every day at once: validate a day at a time and add up the counts (unique keys "
+    "checked over the batch in Arrow), or backfill in runs of a few days",
+    "bronze": "bronze holds a batch of parsed records as Python dicts before Arrow: smaller batches",
+    "silver": "Sail sorts the whole batch (every day of a backfill) for the de-duplication window and "
+    "the MERGE: backfill in runs of a few days",
+}
+CHECK_STEP_SUFFIXES = ("_expectations", "_warnings", "_conservation")
+
+
+def render(results: Sequence, machine: dict) -> tuple[str, list[Target]]:
+    lines = ["# healthcare-dataops benchmark", "", _machine_lines(machine), ""]
+    targets: list[Target] = []
+    for result in results:
+        section, judged = _scale_section(result)
+        lines += section
+        targets += judged
+    by_scale = {r.scale.name: r for r in results}
+    if "small" in by_scale and "medium" in by_scale:
+        small, medium = (headline(by_scale[name])["cold_seconds"] for name in ("small", "medium"))
+        targets.append(judge_growth(small, medium))
+    lines += ["## Targets (2 cores, 24 GiB)", "", "| target | scale | limit | measured | verdict |",
+              "|---|---|---:|---:|---|"]
+    lines += [f"| {t.name} | {t.scale} | {_value(t.limit, t.unit)} | {_value(t.measured, t.unit)} | {t.verdict()} |"
+              for t in targets]
+    missed = [t for t in targets if t.met is False]
+    if missed:
+        lines += ["", "Missed: see each scale's *Where the time goes* for the parts that cost the most, and "
+                  "what would shorten them."]
+    return "\n".join(lines) + "\n", targets
+
+
+def _scale_section(result) -> tuple[list[str], list[Target]]:
+    figures = headline(result)
+    scale, cold = result.scale, result.cold_stats
+    generated = result.generated
+    lines = [
+        f"## {scale.describe()}", "",
+        f"Feeds: {generated['files']:,} files, {generated['bytes'] / 2**20:,.0f} MiB for {scale.days + 1} days "
+        f"({_rows(generated['rows'])}), generated in {generated['seconds']:.0f} s (not counted below).", "",
+        f"### The full graph, cold: `dagster asset materialize --select '*'` over {scale.days} days", "",
+        _cold_headline(result, figures), "",
+        "| step | rows in | rows out | quarantined | seconds | rows/s | peak memory GiB |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    lines += [_step_row(step) for step in cold.steps if not step.is_check]
+    checks = [s for s in cold.steps if s.is_check]
+    check_peak = max((s.peak_memory_bytes or 0 for s in checks), default=0)
+    lines.append(f"| {len(checks)} asset-check steps | | | | {sum(s.seconds for s in checks):.1f} | "
+                 f"| {check_peak / GIB:.2f} |")
+    lines += ["", "### Where the time goes (cold run)", "", "| part | seconds | share |", "|---|---:|---:|"]
+    wall = result.cold["seconds"]
+    for part, seconds in time_profile(result):
+        lines.append(f"| {part} | {seconds:.1f} | {seconds / wall:.0%} |")
+    if result.complete:
+        lines += ["", *_engine_lines(result, figures), "", *_incremental_lines(result, figures), "",
+                  "### Drift", "",
+                  f"`feature_drift_sensor` tick: median {figures['sensor_tick_seconds'] * 1000:.0f} ms of "
+                  f"{len(result.sensor_tick.runs)} ticks ({result.sensor_tick.outcome}). "
+                  f"`feature_drift_report` step: {_value(figures['drift_report_seconds'], 's')}."]
+    else:
+        lines += ["", "The engines, one more day and the drift sensor need the cold run's tables: not measured."]
+    lines.append("")
+    judged = judge(scale.name, figures)
+    missed = [t for t in judged if t.met is False]
+    if missed:
+        lines += ["### What would fix the missed targets", ""]
+        lines += [f"- {remedy}" for remedy in _remedies(result)]
+        lines.append("")
+    return lines, judged
+
+
+def _cold_headline(result, figures) -> str:
+    cold = result.cold_stats
+    peak = f"peak memory **{figures['cold_peak_memory_bytes'] / GIB:.2f} GiB** (RSS of the run's process tree)"
+    if result.cold["failure"] is None:
+        return f"**{figures['cold_seconds']:.1f} s** wall, {peak}, run `{cold.run_id}` ({cold.status})."
+    return (f"**The run did not finish**: the command {result.cold['failure']} after "
+            f"{result.cold['seconds']:.0f} s, in step `{cold.stopped_in}`; {peak}; run `{cold.run_id}` "
+            f"({cold.status}). The steps it finished:")
+
+
+def _engine_lines(result, figures) -> list[str]:
+    engines = result.engines
+    lines = [
+        "### The two heaviest steps beside a single-process baseline", "",
+        "Same Parquet files in, Parquet out (exported once from the run's silver tables). *Pipeline*: "
+        "the step in the cold run (Sail, Delta in and out, its metadata counts). Median of "
+        f"{engines['duckdb']['steps'][HEAVY_STEPS[0]]['runs'].__len__()} runs where a run is under a minute.", "",
+        "| step | rows in | pipeline s | Sail s | DuckDB s | JVM Spark local[*] s | pipeline / DuckDB "
+        "| Sail / DuckDB | JVM / DuckDB | JVM / Sail |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for step in HEAVY_STEPS:
+        ratios = figures["ratios"][step]
+        seconds = {engine: engines[engine]["steps"][step]["seconds"] for engine in engines}
+        pipeline = next((s.seconds for s in result.cold_stats.steps if s.step == step), None)
+        lines.append(
+            f"| {step} | {engines['duckdb']['steps'][step]['rows_in']:,} | {_value(pipeline, '')} "
+            f"| {seconds['sail']:.2f} | {seconds['duckdb']:.2f} | {seconds['local[*]']:.2f} "
+            f"| {_value(ratios['pipeline_over_duckdb'], '×')} | {_value(ratios['sail_over_duckdb'], '×')} "
+            f"| {_value(ratios['jvm_over_duckdb'], '×')} | {_value(ratios['jvm_over_sail'], '×')} |"
+        )
+    rows = {engine: [engines[engine]["steps"][s]["rows_out"] for s in HEAVY_STEPS] for engine in engines}
+    same = len({tuple(r) for r in rows.values()}) == 1
+    lines += ["", "Engine start-up: " + ", ".join(
+        f"{engine} {engines[engine]['startup_seconds']:.1f} s" for engine in engines)
+        + ". Peak memory: " + ", ".join(f"{engine} {engines[engine]['peak_memory_bytes'] / GIB:.2f} GiB"
+                                          for engine in engines)
+        + f". Rows out {'equal on every engine' if same else 'DIFFER: ' + str(rows)}."]
+    return lines
+
+
+def _incremental_lines(result, figures) -> list[str]:
+    stats: RunStats = result.incremental_stats
+    return [
+        "### One more day on the 30 loaded: `dagster job execute -j daily_pipeline_job`", "",
+        f"{figures['incremental_seconds']:.1f} s wall (peak memory "
+        f"{result.incremental['peak_memory_bytes'] / GIB:.2f} GiB): "
+        f"**{figures['incremental_ratio']:.1%}** of the cold run's {figures['cold_seconds']:.1f} s; "
+        f"its steps took {_value(figures['incremental_steps_ratio'], '%')} of the same steps in the cold run.", "",
+        "| slowest steps | seconds |", "|---|---:|",
+        *[f"| {s.step} | {s.seconds:.1f} |" for s in sorted(stats.steps, key=lambda s: -s.seconds)[:6]],
+    ]
+
+
+def _remedies(result) -> list[str]:
+    parts = sorted(time_profile(result), key=lambda p: -p[1])
+    chosen = []
+    for part, _seconds in parts[:3]:
+        for prefix, remedy in REMEDIES.items():
+            if part.startswith(prefix) and remedy not in chosen:
+                chosen.append(f"{part}: {remedy}")
+    return [*chosen, *_memory_remedies(result)]
+
+
+def _memory_remedies(result) -> list[str]:
+    """For the step that held the most memory, and the one a failed run stopped in."""
+    cold = result.cold_stats
+    steps = [s for s in cold.steps if s.peak_memory_bytes]
+    names = [max(steps, key=lambda s: s.peak_memory_bytes).step] if steps else []
+    if cold.stopped_in and cold.stopped_in not in names:
+        names.append(cold.stopped_in)
+    remedies = []
+    for name in names:
+        kind = "asset checks" if name.endswith(CHECK_STEP_SUFFIXES) else layer_of(StepStats(name))
+        remedy = next((r for prefix, r in MEMORY_REMEDIES.items() if kind.startswith(prefix)), None)
+        if remedy:
+            remedies.append(f"memory in `{name}`: {remedy}")
+    return remedies
+
+
+def _step_row(step: StepStats) -> str:
+    rate, peak = step.rows_per_second, step.peak_memory_bytes
+    return (f"| {step.step} | {_count(step.rows_in)} | {_count(step.rows_out)} | {_count(step.rows_quarantined)} "
+            f"| {step.seconds:.1f} | {f'{rate:,.0f}' if rate else ''} | {f'{peak / GIB:.2f}' if peak else ''} |")
+
+
+def _machine_lines(machine: dict) -> str:
+    packages = ", ".join(f"{name} {version}" for name, version in machine["packages"].items())
+    return (f"{machine['date']} on {machine['cores']} cores, {machine['memory_gib']} GiB ({machine['cpu']}, "
+            f"{machine['os']}); Python {machine['python']}, {machine['java']}; {packages}.")
+
+
+def _rows(rows: dict[str, int]) -> str:
+    return ", ".join(f"{name} {count:,}" for name, count in sorted(rows.items()))
+
+
+def _count(value: int | None) -> str:
+    return "" if value is None else f"{value:,}"
+
+
+def _value(value: float | None, unit: str) -> str:
+    if value is None:
+        return "n/a"
+    if unit == "%":
+        return f"{value:.0%}"
+    if unit == "":
+        return f"{value:.3g}" if value < 1 else f"{value:.1f}"
+    return f"{value:.2f} {unit}" if unit != "×" else f"{value:.2f}×"

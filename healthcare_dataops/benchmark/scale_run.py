@@ -1,0 +1,143 @@
+"""One scale, end to end: feeds, the cold full graph, the engines, one more day, the sensor."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import dagster as dg
+
+from healthcare_dataops import settings
+from healthcare_dataops.benchmark import dagster_cli
+from healthcare_dataops.benchmark.lakehouse_export import export_step_inputs
+from healthcare_dataops.benchmark.process_memory import PeakMemory
+from healthcare_dataops.benchmark.run_stats import RunStats, attach_peak_memory, latest_run_stats
+from healthcare_dataops.benchmark.scales import Scale
+from healthcare_dataops.benchmark.sensor_tick import SensorTick, time_drift_sensor
+from healthcare_dataops.generate.runner import Options, Summary, generate
+
+START = dt.date(2026, 1, 1)
+DAILY_JOB = "daily_pipeline_job"
+# The comparison's engines: the baseline, the embedded engine, and JVM Spark on every core.
+ENGINES = ("duckdb", "sail", "local[*]")
+# JVM Spark's default 1 GiB driver (its executors too, in local mode) spills at medium scale.
+JVM_DRIVER_MEMORY = "4g"
+
+
+@dataclass
+class ScaleResult:
+    scale: Scale
+    workdir: Path
+    generated: dict[str, object]
+    cold: dict[str, object]
+    cold_stats: RunStats
+    # None where the cold run failed: nothing after it can be measured.
+    incremental: dict[str, object] | None = None
+    incremental_stats: RunStats | None = None
+    engines: dict[str, dict] | None = None
+    sensor_tick: SensorTick | None = None
+
+    @property
+    def complete(self) -> bool:
+        return self.cold["failure"] is None and self.incremental is not None
+
+    def to_json(self) -> dict:
+        return json.loads(json.dumps(dataclasses.asdict(self), default=str))
+
+
+def run_scale(scale: Scale, workdir: Path, log=print) -> ScaleResult:
+    shutil.rmtree(workdir, ignore_errors=True)
+    workdir.mkdir(parents=True)
+    env = pipeline_env(workdir)
+    days = [START + dt.timedelta(days=n) for n in range(scale.days + 1)]
+
+    log(f"[{scale.name}] generating {scale.patients:,} patients × {scale.days + 1} days")
+    summary = generate(Options(landing=workdir / "landing", side=workdir / "generator", patients=scale.patients,
+                               days=scale.days + 1, start_date=START, epoch=START))
+    generated = _generated(summary, workdir / "landing")
+
+    log(f"[{scale.name}] the full graph, cold, for {days[0]}...{days[-2]}")
+    cold = dagster_cli.materialize_all(
+        (days[0].isoformat(), days[-2].isoformat()), scale.run_config(), env, workdir / "cold.log"
+    )
+    cold_stats = latest_run_stats(workdir / "dagster_home", asset_parents())
+    attach_peak_memory(cold_stats, cold.memory_samples)
+    result = ScaleResult(scale, workdir, generated, cold.summary(), cold_stats)
+    if cold.failure:
+        log(f"[{scale.name}] the cold run {cold.failure} in {cold_stats.stopped_in} (log {cold.log})")
+        return result
+
+    log(f"[{scale.name}] the two heaviest steps on {', '.join(ENGINES)}")
+    inputs = workdir / "step_inputs"
+    generated["step_inputs"] = export_step_inputs(workdir / "lakehouse", inputs)
+    result.engines = {engine: time_engine(engine, inputs, workdir / "engine_out", env) for engine in ENGINES}
+
+    log(f"[{scale.name}] one more day: {DAILY_JOB} for {days[-1]}")
+    incremental = dagster_cli.execute_job(DAILY_JOB, days[-1].isoformat(), env, workdir / "incremental.log")
+    result.incremental_stats = latest_run_stats(workdir / "dagster_home", asset_parents())
+    attach_peak_memory(result.incremental_stats, incremental.memory_samples)
+    if incremental.failure:
+        raise RuntimeError(f"{DAILY_JOB} {incremental.failure} after a cold run that succeeded (log {incremental.log})")
+    result.incremental = incremental.summary()
+    result.sensor_tick = time_drift_sensor(workdir / "dagster_home")
+    return result
+
+
+def pipeline_env(workdir: Path) -> dict[str, str]:
+    """The embedded defaults, with every store inside ``workdir``."""
+    home = workdir / "dagster_home"
+    home.mkdir(exist_ok=True)
+    shutil.copy(settings.project_root() / "dagster.yaml", home / "dagster.yaml")
+    return {
+        **os.environ,
+        "DAGSTER_HOME": str(home),
+        settings.DATA_DIR: str(workdir),
+        settings.LANDING_ROOT: str(workdir / "landing"),
+        settings.LAKEHOUSE_ROOT: str(workdir / "lakehouse"),
+        settings.MLFLOW_TRACKING_URI: f"sqlite:///{workdir / 'mlflow' / 'mlflow.db'}",
+        settings.MLFLOW_ARTIFACT_ROOT: str(workdir / "mlflow" / "artifacts"),
+        settings.FIRST_DELIVERY_DAY: START.isoformat(),
+        "DO_NOT_TRACK": "true",
+        "MLFLOW_DISABLE_TELEMETRY": "true",
+    }
+
+
+def time_engine(engine: str, inputs: Path, out: Path, env: dict[str, str]) -> dict:
+    command = [sys.executable, "-m", "healthcare_dataops.benchmark.engine_timing",
+               "--engine", engine, "--inputs", str(inputs), "--out", str(out / engine)]
+    started = time.perf_counter()
+    process = subprocess.Popen(command, env={**env, "SPARK_DRIVER_MEMORY": JVM_DRIVER_MEMORY},
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    with PeakMemory(process.pid) as memory:
+        stdout, stderr = process.communicate()
+    if process.returncode != 0:
+        raise RuntimeError(f"{engine} timing exited with {process.returncode}:\n{stderr[-3000:]}")
+    shutil.rmtree(out / engine, ignore_errors=True)
+    result = json.loads(stdout.strip().splitlines()[-1])
+    return {**result, "process_seconds": time.perf_counter() - started, "peak_memory_bytes": memory.peak_bytes}
+
+
+def asset_parents() -> dict[str, list[str]]:
+    with warnings.catch_warnings():
+        # The run's own log already carries Dagster's beta warnings about backfill policies.
+        warnings.simplefilter("ignore", dg.BetaWarning)
+        from healthcare_dataops.definitions import defs
+
+    graph = defs.resolve_asset_graph()
+    return {key.to_user_string(): [p.to_user_string() for p in graph.get(key).parent_keys]
+            for key in graph.get_all_asset_keys()}
+
+
+def _generated(summary: Summary, landing: Path) -> dict[str, object]:
+    files = [p for p in landing.rglob("*") if p.is_file()]
+    return {"seconds": summary.seconds, "files": len(files), "bytes": sum(p.stat().st_size for p in files),
+            "rows": dict(summary.rows)}

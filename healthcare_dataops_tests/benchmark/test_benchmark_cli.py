@@ -1,0 +1,88 @@
+"""``healthcare-dataops benchmark`` at the tiny scale, as a user runs it: the command keeps working.
+
+Timings are not asserted (they belong to the benchmark, not the suite); what is asserted is
+that every figure is measured, adds up, and that the engines computed the same rows.
+"""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from healthcare_dataops.benchmark.scale_run import asset_parents
+from healthcare_dataops_tests.conftest import REPO_ROOT
+
+ENGINES = {"duckdb", "sail", "local[*]"}
+
+
+@pytest.fixture(scope="module")
+def tiny_benchmark(tmp_path_factory) -> tuple[str, dict, Path]:
+    tmp = tmp_path_factory.mktemp("benchmark")
+    env = {name: value for name, value in os.environ.items() if not name.startswith("HEALTHCARE_DATAOPS_")}
+    done = subprocess.run(
+        [str(Path(sys.executable).with_name("healthcare-dataops")), "benchmark", "--scales", "tiny",
+         "--results", str(tmp / "results"), "--workdir", str(tmp / "work")],
+        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=1200,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    [markdown] = (tmp / "results").glob("*-tiny.md")
+    [results] = (tmp / "results").glob("*-tiny.json")
+    assert markdown.read_text(encoding="utf-8") in done.stdout
+    return markdown.read_text(encoding="utf-8"), json.loads(results.read_text(encoding="utf-8")), tmp / "work"
+
+
+@pytest.mark.slow
+def test_every_asset_of_the_graph_is_timed_with_its_rows(tiny_benchmark):
+    _, results, _ = tiny_benchmark
+    [scale] = results["scales"]
+    steps = {s["step"]: s for s in scale["cold_stats"]["steps"]}
+    timed_assets = {asset for s in steps.values() for asset in s["assets"]}
+    assert timed_assets == set(asset_parents()), "an asset of the graph was not materialized in the cold run"
+    assert scale["cold_stats"]["status"] == "SUCCESS"
+    for step in steps.values():
+        assert step["seconds"] > 0, step
+    for name in ("ehr_bronze", "lab_bronze", "wearable_bronze", "wearable_readings_silver"):
+        step = steps[name]
+        assert step["rows_in"] > 0
+        # Conservation as the metadata reports it: nothing is lost between in and out.
+        assert step["rows_in"] >= step["rows_out"] + step["rows_quarantined"], step
+    assert steps["wearable_vitals"]["rows_in"] == steps["wearable_readings_silver"]["rows_out"]
+    assert scale["cold"]["peak_memory_bytes"] > 200 * 2**20
+
+
+@pytest.mark.slow
+def test_the_engines_compute_the_same_rows_from_the_same_files(tiny_benchmark):
+    _, results, _ = tiny_benchmark
+    [scale] = results["scales"]
+    engines = scale["engines"]
+    assert set(engines) == ENGINES
+    for step in ("wearable_vitals", "patient_features"):
+        rows = {engine: engines[engine]["steps"][step]["rows_out"] for engine in ENGINES}
+        assert len(set(rows.values())) == 1 and min(rows.values()) > 0, (step, rows)
+        assert all(engines[e]["steps"][step]["seconds"] > 0 for e in ENGINES)
+    exported = scale["generated"]["step_inputs"]
+    assert engines["duckdb"]["steps"]["wearable_vitals"]["rows_in"] == exported["wearable_readings"]
+    assert engines["local[*]"]["startup_seconds"] > 0
+    assert all(engines[e]["peak_memory_bytes"] > 0 for e in ENGINES)
+
+
+@pytest.mark.slow
+def test_one_more_day_runs_the_daily_pipeline_and_the_sensor_tick_is_timed(tiny_benchmark):
+    markdown, results, workdir = tiny_benchmark
+    [scale] = results["scales"]
+    incremental = scale["incremental_stats"]
+    assert incremental["status"] == "SUCCESS" and incremental["run_id"] != scale["cold_stats"]["run_id"]
+    assert {"wearable_vitals", "patient_features"} <= {s["step"] for s in incremental["steps"]}
+    assert "risk_model" not in {s["step"] for s in incremental["steps"]}
+    assert 0 < scale["incremental"]["seconds"]
+    assert "feature_drift_report" in scale["sensor_tick"]["outcome"]
+    assert len(scale["sensor_tick"]["runs"]) >= 5
+    assert not (workdir / "tiny").exists(), "the work folder was kept without --keep"
+    for heading in ("The full graph, cold", "Where the time goes", "beside a single-process baseline",
+                    "One more day", "Targets (2 cores, 24 GiB)"):
+        assert heading in markdown
+    assert "drift sensor tick" in {t["name"] for t in results["targets"]}
+    assert results["machine"]["cores"] >= 1 and results["machine"]["packages"]["pysail"]
