@@ -27,6 +27,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                         help="where feeds, lakehouse and instance go, a folder per scale, emptied first "
                         "(default: a new temporary folder)")
     parser.add_argument("--keep", action="store_true", help="keep the work folders (default: deleted)")
+    parser.add_argument("--render", type=Path, default=None, metavar="RESULTS.json",
+                        help="run nothing: print the markdown of a results file written earlier, and rewrite "
+                        "the .md beside it")
     parser.set_defaults(handler=run)
     return parser
 
@@ -34,23 +37,41 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     # Here, not above: DuckDB and psutil come with the "bench" extra, which the image leaves out.
     from healthcare_dataops.benchmark.machine import describe_machine
-    from healthcare_dataops.benchmark.report import render
     from healthcare_dataops.benchmark.scale_run import run_scale
 
+    if args.render:
+        return _render_again(args.render)
     scales = parse_scales(args.scales)
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="healthcare-dataops-benchmark-"))
     machine = describe_machine()
-    results = [run_scale(scale, workdir / scale.name) for scale in scales]
-    markdown, targets = render(results, machine)
-    args.results.mkdir(parents=True, exist_ok=True)
-    stem = f"{dt.date.today().isoformat()}-{'-'.join(s.name for s in scales)}"
-    (args.results / f"{stem}.md").write_text(markdown, encoding="utf-8")
-    (args.results / f"{stem}.json").write_text(json.dumps(
-        {"machine": machine, "scales": [r.to_json() for r in results],
-         "targets": [{**t.__dict__, "met": t.met} for t in targets]}, indent=2, default=str), encoding="utf-8")
-    print(markdown)
-    print(f"results: {args.results / stem}.md")
+    stem = args.results / f"{dt.date.today().isoformat()}-{'-'.join(s.name for s in scales)}"
+    results = []
+    for scale in scales:
+        results.append(run_scale(scale, workdir / scale.name))
+        # After every scale: a later one that takes the machine down loses nothing before it.
+        _write(stem, machine, results)
     if not args.keep:
         for folder in [workdir] if args.workdir is None else [r.workdir for r in results]:
             shutil.rmtree(folder, ignore_errors=True)
+    return 0
+
+
+def _write(stem: Path, machine: dict, results: list) -> None:
+    from healthcare_dataops.benchmark.report import render
+
+    markdown, targets = render(results, machine)
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    stem.with_suffix(".md").write_text(markdown, encoding="utf-8")
+    stem.with_suffix(".json").write_text(json.dumps(
+        {"machine": machine, "scales": [r.to_json() for r in results],
+         "targets": [{**t.__dict__, "met": t.met} for t in targets]}, indent=2, default=str), encoding="utf-8")
+    print(markdown)
+    print(f"results: {stem.with_suffix('.md')}")
+
+
+def _render_again(path: Path) -> int:
+    from healthcare_dataops.benchmark.scale_run import ScaleResult
+
+    saved = json.loads(path.read_text(encoding="utf-8"))
+    _write(path.with_suffix(""), saved["machine"], [ScaleResult.from_json(s) for s in saved["scales"]])
     return 0

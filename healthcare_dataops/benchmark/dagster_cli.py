@@ -9,7 +9,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from healthcare_dataops.benchmark.process_memory import PeakMemory
+from healthcare_dataops.benchmark.process_memory import PeakMemory, default_limit_bytes
 
 DEFINITIONS_MODULE = "healthcare_dataops.definitions"
 
@@ -23,12 +23,16 @@ class CliRun:
     memory_samples: list[tuple[float, int]]
     log: Path
     exit_code: int
+    memory_limit_bytes: int | None = None
+    killed_at_memory_limit: bool = False
 
     @property
     def failure(self) -> str | None:
         """None when the command succeeded; else how it ended (a signal is an OOM kill, most often)."""
         if self.exit_code == 0:
             return None
+        if self.killed_at_memory_limit:
+            return f"was stopped by the benchmark at its memory limit of {self.memory_limit_bytes / 2**30:.1f} GiB"
         if self.exit_code < 0:
             return f"killed by signal {-self.exit_code}"
         return f"exited with {self.exit_code}"
@@ -61,8 +65,10 @@ def run_cli(arguments: tuple[str, ...], env: dict[str, str], log: Path) -> CliRu
     with log.open("wb") as out:
         started_at, started = time.time(), time.perf_counter()
         process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
-        with PeakMemory(process.pid) as memory:
+        limit = default_limit_bytes()
+        with PeakMemory(process.pid, limit_bytes=limit) as memory:
             code = process.wait()
         seconds = time.perf_counter() - started
     # A failed run is a result too: its steps so far and its memory are still reported.
-    return CliRun(command, started_at, seconds, memory.peak_bytes, memory.samples, log, code)
+    return CliRun(command, started_at, seconds, memory.peak_bytes, memory.samples, log, code, limit,
+                  memory.killed_at_limit)

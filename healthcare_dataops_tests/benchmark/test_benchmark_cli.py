@@ -86,3 +86,16 @@ def test_one_more_day_runs_the_daily_pipeline_and_the_sensor_tick_is_timed(tiny_
         assert heading in markdown
     assert "drift sensor tick" in {t["name"] for t in results["targets"]}
     assert results["machine"]["cores"] >= 1 and results["machine"]["packages"]["pysail"]
+
+
+@pytest.mark.slow
+def test_render_prints_a_saved_result_again(tiny_benchmark, tmp_path):
+    markdown, results, _ = tiny_benchmark
+    saved = tmp_path / "saved.json"
+    saved.write_text(json.dumps(results), encoding="utf-8")
+    done = subprocess.run(
+        [str(Path(sys.executable).with_name("healthcare-dataops")), "benchmark", "--render", str(saved)],
+        capture_output=True, text=True, timeout=300, check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert (tmp_path / "saved.md").read_text(encoding="utf-8") == markdown

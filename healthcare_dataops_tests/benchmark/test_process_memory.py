@@ -30,3 +30,13 @@ def test_a_process_that_is_gone_reads_as_nothing():
     with PeakMemory(process.pid) as memory:
         pass
     assert memory.peak_bytes == 0
+
+
+def test_a_tree_past_the_limit_is_killed_before_it_takes_the_machine():
+    grows = "import time; blocks = [bytearray(50 * 2**20) for _ in range(12)]; time.sleep(30)"
+    process = subprocess.Popen([sys.executable, "-c", grows])
+    with PeakMemory(process.pid, limit_bytes=300 * MIB) as memory:
+        code = process.wait(timeout=60)
+    assert memory.killed_at_limit
+    assert code == -9
+    assert 300 * MIB < memory.peak_bytes < 700 * MIB
