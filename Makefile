@@ -17,7 +17,7 @@ mlflow-ui:
 models: setup
 	.venv/bin/healthcare-dataops models
 
-# Throughput, memory and incremental cost at SCALES (default small,medium; about an hour),
+# Throughput, memory and incremental cost at SCALES (default small,medium; under an hour),
 # beside DuckDB and JVM Spark: a markdown table to benchmarks/results/.
 bench:
 	bash scripts/bench.sh

@@ -68,6 +68,9 @@ def _scale_section(result) -> tuple[list[str], list[Target]]:
         f"({_rows(generated['rows'])}), generated in {generated['seconds']:.0f} s (not counted below).", "",
         f"### The full graph, cold: `dagster asset materialize --select '*'` over {scale.days} days", "",
         _cold_headline(result, figures), "",
+        "Rows in: what the step read (its own counts, else what its upstream steps wrote in the run); "
+        "rows/s: rows in over seconds. Peak memory: the process tree's RSS while the step ran, memory "
+        "an earlier step left allocated included.", "",
         "| step | rows in | rows out | quarantined | seconds | rows/s | peak memory GiB |",
         "|---|---:|---:|---:|---:|---:|---:|",
     ]
