@@ -15,7 +15,7 @@ def headline(result) -> dict:
         "cold_failed": int(failed),
         "cold_seconds": None if failed else result.cold["seconds"],
         "cold_peak_memory_bytes": result.cold["peak_memory_bytes"],
-        "drift_report_seconds": _seconds(cold, DRIFT_REPORT_STEP),
+        "drift_report_seconds": step_seconds(cold, DRIFT_REPORT_STEP),
         "incremental_seconds": None, "incremental_ratio": None, "incremental_steps_ratio": None,
         "sensor_tick_seconds": None, "ratios": {},
     }
@@ -62,7 +62,7 @@ def layer_of(step: StepStats) -> str:
     return "silver (Spark)"
 
 
-def _seconds(stats: RunStats, step: str) -> float | None:
+def step_seconds(stats: RunStats, step: str) -> float | None:
     return next((s.seconds for s in stats.steps if s.step == step), None)
 
 
@@ -76,7 +76,7 @@ def _ratios(result, step: str) -> dict[str, float | None]:
     baseline = result.engines["duckdb"]["steps"][step]["seconds"]
     sail = result.engines["sail"]["steps"][step]["seconds"]
     jvm = result.engines["local[*]"]["steps"][step]["seconds"]
-    pipeline = _seconds(result.cold_stats, step)
+    pipeline = step_seconds(result.cold_stats, step)
     return {
         "pipeline_over_duckdb": pipeline / baseline if pipeline and baseline else None,
         "sail_over_duckdb": sail / baseline if baseline else None,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from healthcare_dataops.benchmark.figures import HEAVY_STEPS, headline, layer_of, time_profile
+from healthcare_dataops.benchmark.figures import HEAVY_STEPS, headline, layer_of, step_seconds, time_profile
 from healthcare_dataops.benchmark.run_stats import RunStats, StepStats
 from healthcare_dataops.benchmark.targets import GIB, Target, judge, judge_growth
 
@@ -125,7 +125,7 @@ def _engine_lines(result, figures) -> list[str]:
     for step in HEAVY_STEPS:
         ratios = figures["ratios"][step]
         seconds = {engine: engines[engine]["steps"][step]["seconds"] for engine in engines}
-        pipeline = next((s.seconds for s in result.cold_stats.steps if s.step == step), None)
+        pipeline = step_seconds(result.cold_stats, step)
         lines.append(
             f"| {step} | {engines['duckdb']['steps'][step]['rows_in']:,} | {_value(pipeline, '')} "
             f"| {seconds['sail']:.2f} | {seconds['duckdb']:.2f} | {seconds['local[*]']:.2f} "

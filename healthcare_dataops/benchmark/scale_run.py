@@ -81,7 +81,8 @@ def run_scale(scale: Scale, workdir: Path, log=print) -> ScaleResult:
     cold = dagster_cli.materialize_all(
         (days[0].isoformat(), days[-2].isoformat()), scale.run_config(), env, workdir / "cold.log"
     )
-    cold_stats = latest_run_stats(workdir / "dagster_home", asset_parents())
+    parents = asset_parents()
+    cold_stats = latest_run_stats(workdir / "dagster_home", parents)
     attach_peak_memory(cold_stats, cold.memory_samples)
     result = ScaleResult(scale, workdir, generated, cold.summary(), cold_stats)
     if cold.failure:
@@ -95,7 +96,7 @@ def run_scale(scale: Scale, workdir: Path, log=print) -> ScaleResult:
 
     log(f"[{scale.name}] one more day: {DAILY_JOB} for {days[-1]}")
     incremental = dagster_cli.execute_job(DAILY_JOB, days[-1].isoformat(), env, workdir / "incremental.log")
-    result.incremental_stats = latest_run_stats(workdir / "dagster_home", asset_parents())
+    result.incremental_stats = latest_run_stats(workdir / "dagster_home", parents)
     attach_peak_memory(result.incremental_stats, incremental.memory_samples)
     if incremental.failure:
         raise RuntimeError(f"{DAILY_JOB} {incremental.failure} after a cold run that succeeded (log {incremental.log})")
