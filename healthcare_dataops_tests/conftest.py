@@ -73,3 +73,15 @@ def s3_bucket(s3_endpoint) -> str:
     """``s3://lakehouse/healthcare``: a lakehouse root in a new bucket on the local server."""
     s3_endpoint.create_bucket(Bucket="lakehouse")
     return "s3://lakehouse/healthcare"
+
+
+@pytest.fixture
+def processes(tmp_path: Path):
+    """Servers a test starts (webserver, daemon, ...), stopped with their workers at teardown."""
+    from healthcare_dataops_tests.servers import Processes
+
+    started = Processes(tmp_path)
+    try:
+        yield started
+    finally:
+        started.stop_all()
