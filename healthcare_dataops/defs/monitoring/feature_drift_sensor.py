@@ -1,64 +1,130 @@
-"""``feature_drift_sensor``: a drifted feature_drift_report asks for one retraining."""
+"""``feature_drift_sensor``: each drifted feature_drift_report asks for one retraining."""
 
 import datetime as dt
 import json
 
 import dagster as dg
 
-from healthcare_dataops.defs.monitoring.cooldown import RETRAIN_COOLDOWN_HOURS, retrain_cooldown
+from healthcare_dataops import settings
+from healthcare_dataops.defs.monitoring.cooldown import (
+    RETRAIN_COOLDOWN_HOURS,
+    retrain_cooldown,
+)
 from healthcare_dataops.defs.monitoring.feature_drift_report import FEATURE_DRIFT_REPORT
 from healthcare_dataops.defs.monitoring.jobs import retrain_job
 
 DRIFT_SHARE_TAG = "healthcare_dataops/drift_share"
 DRIFT_REPORT_RUN_TAG = "healthcare_dataops/drift_report_run"
 
+# How often the daemon asks the sensor (the daemon's own loop adds up to 5 s). A minute by
+# default: reports come once a day; tests and impatient operators set it lower.
+DRIFT_SENSOR_INTERVAL_SECONDS = "HEALTHCARE_DATAOPS_DRIFT_SENSOR_INTERVAL_SECONDS"
+DEFAULT_DRIFT_SENSOR_INTERVAL_SECONDS = 60
+# Reports read in one tick; more wait for the next (the cursor keeps the place).
+MAX_REPORTS_PER_TICK = 100
+
+
+def _parse_interval(value: str) -> int:
+    try:
+        seconds = int(value)
+    except ValueError:
+        seconds = 0
+    if seconds < 1:
+        raise ValueError("is not a whole number of seconds >= 1, such as 60")
+    return seconds
+
+
+def drift_sensor_interval_seconds() -> int:
+    return settings.read_setting(DRIFT_SENSOR_INTERVAL_SECONDS, str(DEFAULT_DRIFT_SENSOR_INTERVAL_SECONDS),
+                                 _parse_interval)
+
+
+def _describe(record: dg.EventLogRecord) -> str:
+    return f"feature_drift_report {record.asset_materialization.partition} (storage id {record.storage_id})"
+
+
+def _metadata(record: dg.EventLogRecord) -> dict:
+    return {key: value.value for key, value in record.asset_materialization.metadata.items()}
+
 
 @dg.sensor(
     name="feature_drift_sensor",
     target=retrain_job,
-    minimum_interval_seconds=60,
+    minimum_interval_seconds=drift_sensor_interval_seconds(),
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Requests retrain_job once for each feature_drift_report that found dataset drift, "
     f"at most once per cool-down ({RETRAIN_COOLDOWN_HOURS}, default 24 hours).",
 )
 def feature_drift_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
-    """Running by default: a tick reads one event record from the instance (milliseconds, no
+    """Running by default: a tick reads event records from the instance (milliseconds, no
     drift computation, no data), and it only acts when a report found drift; a model that is
     left to drift because nobody switched a sensor on is the failure this exists to prevent.
 
     The cursor keeps the storage id of the last report handled and the time of the last
-    request; the request's run key is the report's storage id, so the same drift event never
-    retrains twice even if the cursor is lost.
+    request. Every report after it is read in order, so none is passed over when several
+    arrive between two ticks (a daemon that was down, a slow tick); a sensor without a cursor
+    (switched on for the first time) starts at the newest report, not at the history. The
+    request's run key is the report's storage id, so the same drift event never retrains
+    twice even if the cursor is lost; and Dagster keeps the cursor with the tick's reserved
+    runs, so a daemon killed between creating the run and saving the cursor resumes that tick.
+
+    The cool-down folds drift events: while it runs, drifted reports wait (the cursor stops
+    before the first); when it is over, the newest waiting drifted report stands for all of
+    them in one retraining. With a cool-down of 0 every drifted report retrains.
     """
     cursor = json.loads(context.cursor) if context.cursor else {}
-    handled, last_request = cursor.get("handled_storage_id", 0), cursor.get("last_request_at")
-    records = context.instance.fetch_materializations(dg.AssetKey(FEATURE_DRIFT_REPORT), limit=1).records
-    if not records:
-        return dg.SensorResult(skip_reason="No feature_drift_report has been materialized yet.")
-    record = records[0]
-    event = record.asset_materialization
-    report = f"feature_drift_report {event.partition} (storage id {record.storage_id})"
-    if record.storage_id <= handled:
-        return dg.SensorResult(skip_reason=f"Already handled the latest report, {report}.")
-    metadata = {key: value.value for key, value in event.metadata.items()}
-    if not metadata.get("dataset_drift"):
-        share, threshold = metadata.get("drift_share"), metadata.get("drift_threshold")
-        seen = (f"share {share:.3f} below threshold {threshold:g}" if share is not None
-                else metadata.get("status", "no drift result in its metadata"))
-        return dg.SensorResult(skip_reason=f"No drift in {report}: {seen}.",
-                               cursor=json.dumps({**cursor, "handled_storage_id": record.storage_id}))
+    handled, last_request = cursor.get("handled_storage_id"), cursor.get("last_request_at")
+    key = dg.AssetKey(FEATURE_DRIFT_REPORT)
+    if handled is None:
+        pending = list(context.instance.fetch_materializations(key, limit=1).records)
+    else:
+        pending = list(context.instance.fetch_materializations(
+            dg.AssetRecordsFilter(asset_key=key, after_storage_id=handled), limit=MAX_REPORTS_PER_TICK,
+            ascending=True).records)
+    if not pending:
+        latest = context.instance.fetch_materializations(key, limit=1).records
+        if not latest:
+            return dg.SensorResult(skip_reason="No feature_drift_report has been materialized yet.")
+        return dg.SensorResult(skip_reason=f"Already handled the latest report, {_describe(latest[0])}.")
 
-    now = dt.datetime.now(dt.UTC)
-    if last_request and now < (until := dt.datetime.fromisoformat(last_request) + retrain_cooldown()):
-        # The cursor stays: if this report is still the latest when the cool-down ends, it retrains then.
-        return dg.SensorResult(skip_reason=f"Drift in {report} (share {metadata['drift_share']:.3f}), but "
-                               f"cooling down until {until.isoformat(timespec='seconds')} after the last request.")
-    context.log.info(f"requesting retrain_job: {metadata.get('status')}")
-    return dg.SensorResult(
-        run_requests=[dg.RunRequest(
+    cooldown = retrain_cooldown()
+    requests: list[dg.RunRequest] = []
+    seen: list[str] = []
+    index = 0
+    while index < len(pending):
+        record = pending[index]
+        metadata = _metadata(record)
+        if not metadata.get("dataset_drift"):
+            share, threshold = metadata.get("drift_share"), metadata.get("drift_threshold")
+            seen.append(f"No drift in {_describe(record)}: " + (
+                f"share {share:.3f} below threshold {threshold:g}" if share is not None
+                else metadata.get("status", "no drift result in its metadata")))
+            handled, index = record.storage_id, index + 1
+            continue
+        now = dt.datetime.now(dt.UTC)
+        if last_request and now < (until := dt.datetime.fromisoformat(last_request) + cooldown):
+            # The cursor stops before this report: it retrains once the cool-down is over.
+            seen.append(f"Drift in {_describe(record)} (share {metadata['drift_share']:.3f}), but cooling "
+                        f"down until {until.isoformat(timespec='seconds')} after the last request.")
+            break
+        if cooldown > dt.timedelta(0):
+            # Drifted reports after this one would only wait for the cool-down: the newest of
+            # this batch stands for them all.
+            index = max(i for i in range(index, len(pending)) if _metadata(pending[i]).get("dataset_drift"))
+            record, metadata = pending[index], _metadata(pending[index])
+        context.log.info(f"requesting retrain_job for {_describe(record)}: {metadata.get('status')}")
+        requests.append(dg.RunRequest(
             run_key=str(record.storage_id),
-            partition_key=event.partition,
+            partition_key=record.asset_materialization.partition,
             tags={DRIFT_SHARE_TAG: f"{metadata['drift_share']:.4f}", DRIFT_REPORT_RUN_TAG: record.run_id},
-        )],
-        cursor=json.dumps({"handled_storage_id": record.storage_id, "last_request_at": now.isoformat()}),
-    )
+        ))
+        handled, last_request, index = record.storage_id, now.isoformat(), index + 1
+
+    moved = {**cursor, **({"handled_storage_id": handled} if handled is not None else {}),
+             **({"last_request_at": last_request} if last_request else {})}
+    new_cursor = json.dumps(moved) if moved else None
+    if requests:
+        for line in seen:
+            context.log.info(line)
+        return dg.SensorResult(run_requests=requests, cursor=new_cursor)
+    return dg.SensorResult(skip_reason=" ".join(seen), cursor=new_cursor)

@@ -146,3 +146,83 @@ def test_it_runs_by_default_and_the_cool_down_comes_from_the_environment(monkeyp
         monkeypatch.setenv(RETRAIN_COOLDOWN_HOURS, bad)
         with pytest.raises(ValueError, match=RETRAIN_COOLDOWN_HOURS):
             retrain_cooldown()
+
+
+# Reports recorded straight into an instance, with the metadata feature_drift_report writes:
+# what the sensor reads of them, without training a champion for each case.
+def _record(instance, day: str, drift: bool) -> int:
+    share = 0.31 if drift else 0.12
+    instance.report_runless_asset_event(dg.AssetMaterialization(
+        "feature_drift_report", partition=day,
+        metadata={"dataset_drift": drift, "drift_share": share, "drift_threshold": 0.25,
+                  "status": f"{'drift' if drift else 'no drift'}: share {share}"}))
+    return _latest(instance).storage_id
+
+
+@pytest.fixture
+def light_defs(tmp_path):
+    resources = {**model_resources(tmp_path), "spark": SparkResource()}
+    return dg.Definitions(assets=[risk_model, patient_risk_scores, feature_drift_report], jobs=[retrain_job],
+                          sensors=[feature_drift_sensor], resources=resources)
+
+
+def test_reports_that_arrive_between_two_ticks_each_retrain_once_in_order(light_defs, monkeypatch):
+    """A daemon down for a while (or a slow tick) finds several reports: none is passed over."""
+    monkeypatch.setenv(RETRAIN_COOLDOWN_HOURS, "0")
+    instance = dg.DagsterInstance.ephemeral()
+    first = _record(instance, "2026-02-01", drift=False)
+    start, _ = _tick(instance, light_defs)
+    assert json.loads(start.cursor) == {"handled_storage_id": first}
+    drifted = [_record(instance, "2026-02-02", drift=True), _record(instance, "2026-02-03", drift=True)]
+    _record(instance, "2026-02-04", drift=False)  # the newest says no drift: the two still retrain
+    data, _ = _tick(instance, light_defs, start.cursor)
+    assert [(r.run_key, r.partition_key) for r in data.run_requests] == [
+        (str(drifted[0]), "2026-02-02"), (str(drifted[1]), "2026-02-03")]
+    assert json.loads(data.cursor)["handled_storage_id"] == _latest(instance).storage_id
+    again, _ = _tick(instance, light_defs, data.cursor)
+    assert _skip(again).startswith("Already handled the latest report")
+
+
+def test_the_cool_down_folds_waiting_drift_events_into_the_newest(light_defs, monkeypatch):
+    monkeypatch.setenv(RETRAIN_COOLDOWN_HOURS, "6")
+    instance = dg.DagsterInstance.ephemeral()
+    first = _record(instance, "2026-02-01", drift=True)
+    requested, _ = _tick(instance, light_defs)
+    assert [r.run_key for r in requested.run_requests] == [str(first)]
+    waiting = [_record(instance, "2026-02-02", drift=True), _record(instance, "2026-02-03", drift=False),
+               _record(instance, "2026-02-04", drift=True)]
+    cooling, _ = _tick(instance, light_defs, requested.cursor)
+    assert "cooling down until" in _skip(cooling) and cooling.cursor == requested.cursor
+    monkeypatch.setenv(RETRAIN_COOLDOWN_HOURS, "0.0001")
+    time.sleep(0.5)
+    after, _ = _tick(instance, light_defs, requested.cursor)
+    # One retraining, for the newest drifted report: it stands for the one before it.
+    assert [(r.run_key, r.partition_key) for r in after.run_requests] == [(str(waiting[-1]), "2026-02-04")]
+    assert json.loads(after.cursor)["handled_storage_id"] == waiting[-1]
+
+
+def test_a_sensor_without_a_cursor_starts_at_the_newest_report_not_the_history(light_defs, monkeypatch):
+    monkeypatch.setenv(RETRAIN_COOLDOWN_HOURS, "0")
+    instance = dg.DagsterInstance.ephemeral()
+    for day in ("2026-02-01", "2026-02-02"):
+        _record(instance, day, drift=True)
+    newest = _record(instance, "2026-02-03", drift=True)
+    data, _ = _tick(instance, light_defs)
+    assert [r.run_key for r in data.run_requests] == [str(newest)]
+
+
+def test_the_tick_interval_comes_from_the_environment(monkeypatch):
+    from healthcare_dataops.defs.monitoring.feature_drift_sensor import (
+        DRIFT_SENSOR_INTERVAL_SECONDS,
+        drift_sensor_interval_seconds,
+    )
+
+    assert feature_drift_sensor.minimum_interval_seconds == drift_sensor_interval_seconds()
+    monkeypatch.delenv(DRIFT_SENSOR_INTERVAL_SECONDS, raising=False)
+    assert drift_sensor_interval_seconds() == 60
+    monkeypatch.setenv(DRIFT_SENSOR_INTERVAL_SECONDS, "2")
+    assert drift_sensor_interval_seconds() == 2
+    for bad in ("0", "1.5", "soon"):
+        monkeypatch.setenv(DRIFT_SENSOR_INTERVAL_SECONDS, bad)
+        with pytest.raises(ValueError, match=DRIFT_SENSOR_INTERVAL_SECONDS):
+            drift_sensor_interval_seconds()
