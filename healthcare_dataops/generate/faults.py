@@ -13,9 +13,12 @@ import numpy as np
 
 from healthcare_dataops.landing_zone import EHR_TABLES
 
+from . import delivery_faults, record_faults
+from .delivery_faults import DELIVERY, DELIVERY_SKIP_REASONS
 from .fault_edits import Edit, apply_csv, apply_hl7, apply_jsonl, read_messages
 from .labs import LAB_TABLE, message_separator
 from .ledger import FileRecord
+from .record_faults import RECORD, RECORD_SKIP_REASONS
 from .seeding import stream
 
 BRONZE = {
@@ -40,7 +43,8 @@ SILVER = {
     "duplicate_redelivery": "an earlier day's lab messages delivered again, same MSH-10",
     "late_arrival": "wearable data points from two days earlier in a later day's file",
 }
-KINDS = tuple(BRONZE) + tuple(SILVER)
+# Record faults (RECORD) are silver-level; delivery faults (DELIVERY) are about files, not rows.
+KINDS = tuple(BRONZE) + tuple(SILVER) + tuple(RECORD) + tuple(DELIVERY)
 REQUIRED_COLUMN_DROPPED = {"patients": "BIRTHDATE"}  # other EHR tables lose PATIENT
 GARBAGE = "*** INTERFACE ENGINE: CONNECTION RESET BY PEER, RESENDING BATCH ***"
 NOT_A_DATA_POINT = '["ping", 1]'
@@ -49,6 +53,7 @@ SKIP_REASONS = {
     "late_arrival": "needs the same vendor's file from two days earlier in the same run (3 or more days)",
     "hl7_missing_msh": "needs a message from a lab whose messages are newline-separated",
     "hl7_garbage_line": "needs a message from a lab whose messages are newline-separated",
+    **RECORD_SKIP_REASONS, **DELIVERY_SKIP_REASONS,
 }
 SILVER_VALUES = {"heart_rate_impossible": ("heart-rate", 400), "spo2_impossible": ("oxygen-saturation", 130),
                  "steps_negative": ("step-count", -250)}
@@ -83,9 +88,21 @@ class Planner:
         self.by_path = {r.path: r for r in records}
         self.faults: list[dict] = []
         self.skipped: list[dict] = []
+        self.used_devices: set[str] = set()
 
     def pick(self, candidates: list):
         return candidates[int(self.rng.integers(len(candidates)))] if candidates else None
+
+    def shuffled(self, candidates: list) -> list:
+        return [candidates[k] for k in self.rng.permutation(len(candidates))]
+
+    def add_fault(self, kind: str, record: FileRecord, layer: str, description: str, position: dict,
+                  change: str, **extra) -> dict:
+        """A fault its own module has already written into the file."""
+        fault = {"kind": kind, "layer": layer, "file": record.path, "table": record.table,
+                 "description": description, "position": position, "change": change, **extra}
+        self.faults.append(fault)
+        return fault
 
     def free_index(self, path: str, low: int, high: int) -> int | None:
         """A record number in [low, high] that no other fault uses."""
@@ -256,10 +273,20 @@ def _read_lines(path, numbers: list[int]) -> list[str]:
 
 
 def inject_faults(options, records: list[FileRecord]) -> tuple[list[dict], list[dict]]:
-    """Plan every fault first (reading sources before anything changes), then rewrite files."""
+    """Record faults first (rewritten at once, so the row faults plan on their result), then
+    every row fault is planned before any file changes, then the delivery faults."""
     planner = Planner(options.landing, records, stream(options.seed, "faults", options.first_day, options.days))
+    # Their own stream: adding them leaves every other fault where it was.
+    own = Planner(options.landing, records, stream(options.seed, "delivery_faults", options.first_day, options.days))
+    own.records, own.taken, own.locked, own.faults = planner.records, planner.taken, planner.locked, planner.faults
+    first = [k for k in options.faults if k in RECORD or k in delivery_faults.BEFORE_ROW_FAULTS]
+    for kind in first:
+        handler = getattr(record_faults, kind, None) or getattr(delivery_faults, kind)
+        if handler(own, kind) is False:
+            planner.skipped.append({"kind": kind, "reason": SKIP_REASONS[kind]})
     # The whole-file fault goes first so that no row fault lands in a file it quarantines.
-    for kind in sorted(options.faults, key=lambda k: k != "csv_missing_required_column"):
+    row_kinds = [k for k in options.faults if k in BRONZE or k in SILVER]
+    for kind in sorted(row_kinds, key=lambda k: k != "csv_missing_required_column"):
         for _ in range(options.faults_per_kind):
             planner.plan(kind)
     for path, edits in sorted(planner.edits.items()):
@@ -270,4 +297,8 @@ def inject_faults(options, records: list[FileRecord]) -> tuple[list[dict], list[
             apply_jsonl(options.landing / path, edits)
         else:
             apply_csv(options.landing / path, edits)
+    # Last, and the arrival order last of all: any rewrite would change a file's time.
+    for kind in [k for k in DELIVERY if k in options.faults and k not in delivery_faults.BEFORE_ROW_FAULTS]:
+        if getattr(delivery_faults, kind)(own, kind, records) is False:
+            planner.skipped.append({"kind": kind, "reason": SKIP_REASONS[kind]})
     return sorted(planner.faults, key=lambda f: (f["file"], f["kind"], str(f.get("position")))), planner.skipped

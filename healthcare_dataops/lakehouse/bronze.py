@@ -16,9 +16,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
+import dagster as dg
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from healthcare_dataops.formats.encodings import as_utf8
 from healthcare_dataops.formats.records import ParseResult, Rejected
 from healthcare_dataops.lakehouse import delta_tables
 from healthcare_dataops.resources.lakehouse import LakehouseResource
@@ -85,10 +87,24 @@ class DayCounts:
     rows_quarantined: int = 0
     files_ingested: list[str] = field(default_factory=list)
     files_skipped: dict[str, str] = field(default_factory=dict)
+    # Delivered files that held no record at all (0 bytes, or a header alone): nothing to
+    # lose, but a source that sends nothing is worth a look.
+    files_empty: list[str] = field(default_factory=list)
+    # Files in UTF-16/32 with a byte-order mark, read decoded: file → the encoding.
+    files_decoded: dict[str, str] = field(default_factory=dict)
 
     @property
     def records_delivered(self) -> int:
         return self.rows_written + self.rows_quarantined
+
+    def delivery_notes(self, with_file_names: bool) -> dict[str, object]:
+        """What was unusual about the day's files, as asset metadata."""
+        notes: dict[str, object] = {"files_empty": len(self.files_empty), "files_decoded": len(self.files_decoded)}
+        if with_file_names and self.files_empty:
+            notes["empty_files"] = dg.MetadataValue.json(self.files_empty)
+        if with_file_names and self.files_decoded:
+            notes["decoded_files"] = dg.MetadataValue.json(self.files_decoded)
+        return notes
 
 
 @dataclass
@@ -242,7 +258,10 @@ class BronzeWriter:
                 "delivery_date": dt.date.fromisoformat(delivery.day),
                 "ingested_at": self._ingested_at,
             }
-            with self._landing.open(delivery.file) as stream:
+            with self._landing.open(delivery.file) as delivered:
+                stream, encoding = as_utf8(delivered)
+                if encoding:
+                    counts.files_decoded[path] = encoding
                 for result in delivery.parse(stream, delivery.file):
                     if isinstance(result, Rejected):
                         self._reject(table, result, provenance)
@@ -260,6 +279,8 @@ class BronzeWriter:
                         rows = []
             if counts.records_delivered > records_before:
                 first_file_of[digest] = path
+            else:
+                counts.files_empty.append(path)
         yield from _to_batches(rows, table.schema)
 
     def _reject(self, table: BronzeTable, rejected: Rejected, provenance: dict[str, object]) -> None:
@@ -273,6 +294,19 @@ class BronzeWriter:
                 **provenance,
             }
         )
+
+
+def note_deliveries(context: dg.AssetExecutionContext, report: TableReport) -> None:
+    """Per day, the empty and re-encoded files among the table's deliveries, in its metadata
+    and as a warning in the run's log."""
+    for day, counts in report.days.items():
+        notes = counts.delivery_notes(report.table.file_names_in_metadata)
+        context.add_asset_metadata(notes, asset_key=report.table.name, partition_key=day)
+        if counts.files_empty or counts.files_decoded:
+            context.log.info(
+                f"{report.table.name} {day}: {len(counts.files_empty)} files held no record, "
+                f"{len(counts.files_decoded)} read from UTF-16/32"
+            )
 
 
 def _positions(columns: tuple[str, ...], position: tuple[int, ...]) -> dict[str, int | None]:

@@ -18,6 +18,14 @@ from healthcare_dataops.transforms.timestamps import apple_health_timestamp, iso
 _LINEAGE = ("source_file_sha256", "source_position", "delivery_date")
 # An hour needs this many heart-rate readings to stand for the day's resting rate.
 RESTING_HOUR_MIN_READINGS = 3
+# A file of delivery day D holds what was measured up to the end of D in the device's own
+# zone; the latest local midnight anywhere (UTC+14) is 14 hours after D ends in UTC.
+LATEST_ZONE_SECONDS = 14 * 3600
+# Device and phone clocks drift by minutes; a reading stamped more than this after the data
+# point was created (synced) comes from a clock set wrong, not from drift.
+CLOCK_TOLERANCE_SECONDS = 3600
+MEASURED_AFTER_DELIVERY = "measured after its delivery: later than the delivery day's end in any time zone"
+MEASURED_AFTER_CREATION = "measured after the data point was created: the device clock runs ahead"
 
 DEVICE_ENROLLMENTS = SilverTable(
     "device_enrollments",
@@ -71,6 +79,7 @@ def conform_readings(raw: DataFrame, enrollments: DataFrame, measures: DataFrame
             pseudonym(F.col("device_id"), key, "device").alias("device"),
             start.alias("_start"),
             parse(F.col("end_date_time")).alias("_end"),
+            parse(F.col("creation_date_time")).alias("_created"),
             to_double(F.col("value")).alias("_value"),
         )
         .join(owners, on=F.col("device") == F.col("_device"), how="left")
@@ -82,6 +91,7 @@ def conform_readings(raw: DataFrame, enrollments: DataFrame, measures: DataFrame
         )
     )
     shift = shift_days(F.col("_owner"), key)
+    delivery_end = F.unix_timestamp(F.date_add(F.col("delivery_date"), 1).cast("timestamp"))
     canonical = F.col("_value") * F.col("multiply_by") + F.col("add")
     measured_at = shift_timestamp(F.col("_start"), shift)
     return rows.select(
@@ -102,6 +112,9 @@ def conform_readings(raw: DataFrame, enrollments: DataFrame, measures: DataFrame
             (F.col("source_measure").isNull(), "measure or unit not conformed in silver"),
             (F.col("_value").isNull(), "value is not a number"),
             (F.col("_start").isNull(), "no valid measurement time"),
+            (F.unix_timestamp(F.col("_start")) > delivery_end + LATEST_ZONE_SECONDS, MEASURED_AFTER_DELIVERY),
+            (F.unix_timestamp(F.coalesce(F.col("_end"), F.col("_start")))
+             > F.unix_timestamp(F.col("_created")) + CLOCK_TOLERANCE_SECONDS, MEASURED_AFTER_CREATION),
             (canonical < F.col("plausible_min"), "physiologically impossible: below the possible range"),
             (canonical > F.col("plausible_max"), "physiologically impossible: above the possible range"),
         ).alias(REASON),

@@ -74,6 +74,8 @@ def count_jsonl(raw: bytes) -> tuple[int, int]:
 
 def count(path: Path, table: str) -> tuple[int, int]:
     raw = path.read_bytes()
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16 with its mark: bronze decodes it
+        raw = raw.decode("utf-16").encode("utf-8")
     if path.suffix == ".hl7":
         return count_hl7(raw)
     if path.suffix == ".jsonl":

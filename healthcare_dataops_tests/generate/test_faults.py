@@ -8,7 +8,9 @@ import json
 
 import pytest
 
-from healthcare_dataops.generate.faults import BRONZE, KINDS
+from healthcare_dataops.generate.delivery_faults import DELIVERY
+from healthcare_dataops.generate.faults import BRONZE, KINDS, SILVER
+from healthcare_dataops.generate.record_faults import CLOCK_AHEAD_HOURS
 
 from .bronze_reference import count, hl7_blocks
 
@@ -26,7 +28,7 @@ def test_every_kind_is_injected_and_recorded(faulted):
     assert manifest["skipped_faults"] == []
     assert sorted(f["kind"] for f in manifest["faults"]) == sorted(KINDS)
     for fault in manifest["faults"]:
-        assert fault["layer"] == ("bronze" if fault["kind"] in BRONZE else "silver")
+        assert fault["layer"] == ("bronze" if fault["kind"] in BRONZE else "delivery" if fault["kind"] in DELIVERY else "silver")
         assert fault["change"] and fault["position"]
     assert manifest["options"]["faults"] == list(KINDS)
 
@@ -34,7 +36,12 @@ def test_every_kind_is_injected_and_recorded(faulted):
 def test_bronze_counts_are_conserved_file_by_file(faulted):
     landing, manifest = faulted
     files = manifest["expected"]["files"]
+    copies = next(f for f in manifest["faults"] if f["kind"] == "duplicated_day")["copies"]
     for path, entry in files.items():
+        if path in copies:  # bronze skips a re-delivered file: it brings nothing
+            assert (landing / path).read_bytes() == (landing / copies[path]).read_bytes()
+            assert (entry["rows"], entry["quarantined"]) == (0, 0)
+            continue
         assert count(landing / path, entry["table"]) == (entry["rows"], entry["quarantined"]), path
     totals = manifest["expected"]["tables"]
     assert sum(t["quarantined"] for t in totals.values()) >= sum(f["layer"] == "bronze" for f in manifest["faults"])
@@ -58,7 +65,7 @@ def block_at(landing, fault) -> list[str]:
     return block
 
 
-@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("kind", tuple(BRONZE) + tuple(SILVER))
 def test_the_fault_is_in_the_file_where_the_manifest_says(faulted, kind):
     landing, manifest = faulted
     fault = next(f for f in manifest["faults"] if f["kind"] == kind)
@@ -121,3 +128,89 @@ def test_the_fault_is_in_the_file_where_the_manifest_says(faulted, kind):
             copies = hl7_blocks(path.read_bytes())[fault["position"]["message"] - 1:][: fault["position"]["messages"]]
             assert [b[0].split("|")[9] for b in copies] == fault["copied_from"]["message_control_ids"]
             assert set(fault["copied_from"]["message_control_ids"]) <= ids
+
+
+def fault_of(manifest, kind) -> dict:
+    return next(f for f in manifest["faults"] if f["kind"] == kind)
+
+
+def test_empty_files_hold_nothing(faulted):
+    landing, manifest = faulted
+    for kind in ("empty_hl7_file", "empty_jsonl_file"):
+        fault = fault_of(manifest, kind)
+        assert (landing / fault["file"]).read_bytes() == b""
+        assert manifest["expected"]["files"][fault["file"]] == {"table": fault["table"], "rows": 0, "quarantined": 0}
+    fault = fault_of(manifest, "empty_csv_file")
+    lines = (landing / fault["file"]).read_bytes().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(b"START,")
+    assert manifest["expected"]["files"][fault["file"]]["rows"] == 0
+
+
+def test_the_utf16_file_says_so_with_its_mark(faulted):
+    landing, manifest = faulted
+    fault = fault_of(manifest, "utf16_file")
+    raw = (landing / fault["file"]).read_bytes()
+    assert raw.startswith(b"\xff\xfe") and raw.decode("utf-16").startswith("MSH|" if fault["file"].endswith(".hl7") else "")
+    assert count(landing / fault["file"], fault["table"])[0] == manifest["expected"]["files"][fault["file"]]["rows"] > 0
+
+
+def test_the_duplicated_day_is_the_first_day_in_the_last_days_folders(faulted):
+    _, manifest = faulted
+    fault = fault_of(manifest, "duplicated_day")
+    first, last = manifest["days"][0], manifest["days"][-1]
+    assert fault["copies"] and all(f"/{last}/" in c and f"/{first}/" in o for c, o in fault["copies"].items())
+
+
+def test_days_arrive_in_the_order_the_manifest_says(faulted):
+    landing, manifest = faulted
+    order = fault_of(manifest, "out_of_order_days")["arrival_order"]
+    days = manifest["days"]
+    assert order == [days[0], days[2], days[1]]
+    newest = {d: max(p.stat().st_mtime for p in landing.glob(f"*/{d}/*")) for d in days}
+    oldest = {d: min(p.stat().st_mtime for p in landing.glob(f"*/{d}/*")) for d in days}
+    assert newest[days[2]] < oldest[days[1]]
+
+
+def test_the_unit_change_converts_value_and_range(faulted):
+    landing, manifest = faulted
+    fault = fault_of(manifest, "lab_unit_change")
+    blocks = hl7_blocks((landing / fault["file"]).read_bytes())
+    for change in fault["converted"]:
+        fields = blocks[change["message"] - 1][change["segment"] - 1].split("|")
+        assert fields[6].startswith("mmol/L") and float(fields[5]) == change["mmol_l"]
+        assert abs(change["mmol_l"] * 18.016 - change["mg_dl"]) <= 0.05 * 18.016
+        assert fields[7] == "3.9-5.5"
+
+
+def test_the_deleted_patient_is_in_no_ehr_file_but_still_enrolled(faulted):
+    landing, manifest = faulted
+    fault = fault_of(manifest, "patient_deleted")
+    mrn = fault["patient_mrn"].encode()
+    assert fault["ehr_rows_removed"]
+    assert not any(mrn in p.read_bytes() for p in landing.glob("ehr/*/*.csv"))
+    line = (landing / fault["file"]).read_bytes().split(b"\n")[fault["position"]["line"] - 1]
+    assert line.startswith(fault["device_id"].encode() + b"," + mrn)
+    last = manifest["days"][-1]
+    assert any(f'"user_id":"{fault["device_id"]}"'.encode() in p.read_bytes() for p in landing.glob(f"wearables/{last}/*.jsonl"))
+
+
+def test_the_future_reading_is_two_days_after_its_delivery(faulted):
+    landing, manifest = faulted
+    fault = fault_of(manifest, "future_timestamp")
+    point = json.loads((landing / fault["file"]).read_bytes().split(b"\n")[fault["position"]["line"] - 1])
+    day = dt.date.fromisoformat(fault["file"].split("/")[1])
+    assert point["body"]["effective_time_frame"]["date_time"][:10] == (day + dt.timedelta(days=2)).isoformat()
+
+
+def test_the_fast_clock_stamps_readings_after_they_were_created(faulted):
+    landing, manifest = faulted
+    fault = fault_of(manifest, "wearable_clock_ahead")
+    lines = (landing / fault["file"]).read_bytes().split(b"\n")
+    first = fault["position"]["line"]
+    for raw in lines[first - 1:first - 1 + fault["position"]["lines"]]:
+        point = json.loads(raw)
+        frame = point["body"]["effective_time_frame"]
+        measured = dt.datetime.fromisoformat(frame.get("date_time") or frame["time_interval"]["end_date_time"])
+        created = dt.datetime.fromisoformat(point["header"]["creation_date_time"])
+        assert point["header"]["user_id"] == fault["device_id"]
+        assert measured - created > dt.timedelta(hours=CLOCK_AHEAD_HOURS - 4, minutes=-60)
