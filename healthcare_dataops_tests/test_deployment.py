@@ -84,8 +84,8 @@ def test_secrets_are_named_never_quoted(production_env):
 
 
 def test_every_problem_is_reported_at_once(production_env):
-    found = problems_with(production_env, **{"AWS_REGION": None, "HEALTHCARE_DATAOPS_SPARK_REMOTE": "yarn",
-                             "HEALTHCARE_DATAOPS_LANDING_ROOT": None})
+    found = problems_with(production_env, AWS_REGION=None, HEALTHCARE_DATAOPS_SPARK_REMOTE="yarn",
+                          HEALTHCARE_DATAOPS_LANDING_ROOT=None)
     assert len(found) == 3, found
 
 
@@ -112,11 +112,31 @@ def test_the_code_location_refuses_to_start_with_a_wrong_setting(tmp_path):
             env.pop(name, None)
     loaded = subprocess.run(
         [sys.executable, "-m", "dagster", "definitions", "validate", "-m", "healthcare_dataops.definitions"],
-        env=env, capture_output=True, text=True, timeout=300,
+        check=False, env=env, capture_output=True, text=True, timeout=300,
     )
     assert loaded.returncode != 0
     for name in ("HEALTHCARE_DATAOPS_LAKEHOUSE_ROOT", keys.PSEUDONYM_KEY_ENV, "HEALTHCARE_DATAOPS_SPARK_REMOTE"):
         assert name in loaded.stdout + loaded.stderr, name
+
+
+@pytest.mark.slow
+def test_the_code_location_refuses_to_start_without_the_key_in_production(production_env):
+    """Everything else set right, the key unset: the code location does not load, names the
+    variable, and says nothing of the keys it did not get (no development key fallback)."""
+    env = {k: v for k, v in os.environ.items() if k not in PRODUCTION and not k.startswith("DAGSTER_")}
+    env.update({k: v for k, v in production_env.items() if k != keys.PSEUDONYM_KEY_ENV})
+    assert deployment.problems({k: v for k, v in production_env.items() if k != keys.PSEUDONYM_KEY_ENV})
+    loaded = subprocess.run(
+        [sys.executable, "-m", "dagster", "definitions", "validate", "-m", "healthcare_dataops.definitions"],
+        check=False, env=env, capture_output=True, text=True, timeout=300,
+    )
+    output = loaded.stdout + loaded.stderr
+    assert loaded.returncode != 0
+    assert keys.PSEUDONYM_KEY_ENV in output
+    # Only the key is missing: no other variable is named as a problem.
+    others = [name for name in PRODUCTION if name not in (keys.PSEUDONYM_KEY_ENV, deployment.ENVIRONMENT)]
+    assert [name for name in others if name in output] == []
+    assert keys.DEVELOPMENT_KEY not in output
 
 
 def production_env_file() -> dict[str, str]:

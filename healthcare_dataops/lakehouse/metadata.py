@@ -6,6 +6,8 @@ day's partition; the Delta version, schema and preview belong to the run.
 
 from __future__ import annotations
 
+import re
+
 import dagster as dg
 import pyarrow as pa
 
@@ -13,6 +15,11 @@ from healthcare_dataops.lakehouse.bronze import DayCounts, QuarantineReport, Tab
 from healthcare_dataops.lakehouse.silver import SilverBatchReport
 
 _DAGSTER_TYPES = {pa.string(): "string", pa.int64(): "int64", pa.date32(): "date"}
+# Result values may be free text (an HL7 OBX-5 of type TX or ST, a note): the preview shows
+# them only where they are numbers (HL7 SN "<^5" included), as silver keeps only numbers.
+_RESULT_VALUE_COLUMNS = frozenset({"value", "observation_value"})
+_NUMERIC = re.compile(r"[<>=^ ]{0,3}[-+]?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?")
+TEXT_WITHHELD = "(text withheld)"
 
 
 def bronze_result(context: dg.AssetExecutionContext, report: TableReport) -> dg.MaterializeResult:
@@ -84,11 +91,18 @@ def _day_metadata(counts: DayCounts, with_file_names: bool) -> dict[str, object]
     return metadata
 
 
+def _preview_cell(column: str, value: str | None) -> str:
+    text = "" if value is None else str(value)
+    if column in _RESULT_VALUE_COLUMNS and text and not _NUMERIC.fullmatch(text.strip()):
+        return TEXT_WITHHELD
+    return text
+
+
 def _markdown_table(rows: list[dict[str, str | None]]) -> str:
     columns = list(rows[0])
     lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
     for row in rows:
-        cells = [str(row[c] if row[c] is not None else "").replace("|", "\\|") for c in columns]
+        cells = [_preview_cell(c, row[c]).replace("|", "\\|") for c in columns]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
