@@ -6,7 +6,7 @@ from healthcare_dataops.privacy import keys
 
 
 def test_key_bytes_is_utf8():
-    assert keys.key_bytes("clé-de-pseudonymes-ü") == "clé-de-pseudonymes-ü".encode("utf-8")
+    assert keys.key_bytes("clé-de-pseudonymes-ü") == "clé-de-pseudonymes-ü".encode()
 
 
 def test_sixteen_characters_is_enough():

@@ -17,7 +17,10 @@ from healthcare_dataops.privacy import (
     zip3,
     zip3_of,
 )
-from healthcare_dataops.privacy.safe_harbor import load_restricted_zip3, reference_directory
+from healthcare_dataops.privacy.safe_harbor import (
+    load_restricted_zip3,
+    reference_directory,
+)
 
 HHS_RESTRICTED = {"036", "059", "063", "102", "203", "556", "692", "790", "821", "823", "830",
                   "831", "878", "879", "884", "890", "893"}
