@@ -38,6 +38,8 @@ DEFAULT_MLFLOW_UI_URL = "http://127.0.0.1:5000"
 
 # The drift sensor's least time between two retraining requests, in hours.
 RETRAIN_COOLDOWN_HOURS = "HEALTHCARE_DATAOPS_RETRAIN_COOLDOWN_HOURS"
+# How often the daemon asks the drift sensor: reports come once a day, tests want it sooner.
+DRIFT_SENSOR_INTERVAL_SECONDS = "HEALTHCARE_DATAOPS_DRIFT_SENSOR_INTERVAL_SECONDS"
 # Where run failures are posted, and the UI their messages link to.
 ALERT_WEBHOOK_URL = "HEALTHCARE_DATAOPS_ALERT_WEBHOOK_URL"
 DAGSTER_UI_URL = "HEALTHCARE_DATAOPS_DAGSTER_UI_URL"
@@ -132,6 +134,16 @@ def parse_hours(value: str) -> float:
     if not (math.isfinite(hours) and hours >= 0):
         raise ValueError("is not a number of hours >= 0, such as 24 or 0.5")
     return hours
+
+
+def parse_whole_seconds(value: str) -> int:
+    try:
+        seconds = int(value)
+    except ValueError:
+        seconds = 0
+    if seconds < 1:
+        raise ValueError("is not a whole number of seconds >= 1, such as 60")
+    return seconds
 
 
 def read_setting(name: str, default: str, parse):

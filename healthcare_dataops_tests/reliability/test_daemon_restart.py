@@ -23,10 +23,11 @@ import dagster as dg
 import pytest
 from dagster._core.scheduler.instigation import InstigatorType
 
-from healthcare_dataops.defs.monitoring.feature_drift_sensor import (
+from healthcare_dataops.settings import (
+    DATA_DIR,
     DRIFT_SENSOR_INTERVAL_SECONDS,
+    RETRAIN_COOLDOWN_HOURS,
 )
-from healthcare_dataops.settings import DATA_DIR, RETRAIN_COOLDOWN_HOURS
 from healthcare_dataops_tests.conftest import REPO_ROOT
 from healthcare_dataops_tests.loopback import free_port
 from healthcare_dataops_tests.servers import Processes, wait_for

@@ -16,27 +16,15 @@ from healthcare_dataops.defs.monitoring.jobs import retrain_job
 DRIFT_SHARE_TAG = "healthcare_dataops/drift_share"
 DRIFT_REPORT_RUN_TAG = "healthcare_dataops/drift_report_run"
 
-# How often the daemon asks the sensor (the daemon's own loop adds up to 5 s). A minute by
-# default: reports come once a day; tests and impatient operators set it lower.
-DRIFT_SENSOR_INTERVAL_SECONDS = "HEALTHCARE_DATAOPS_DRIFT_SENSOR_INTERVAL_SECONDS"
 DEFAULT_DRIFT_SENSOR_INTERVAL_SECONDS = 60
 # Reports read in one tick; more wait for the next (the cursor keeps the place).
 MAX_REPORTS_PER_TICK = 100
 
 
-def _parse_interval(value: str) -> int:
-    try:
-        seconds = int(value)
-    except ValueError:
-        seconds = 0
-    if seconds < 1:
-        raise ValueError("is not a whole number of seconds >= 1, such as 60")
-    return seconds
-
-
 def drift_sensor_interval_seconds() -> int:
-    return settings.read_setting(DRIFT_SENSOR_INTERVAL_SECONDS, str(DEFAULT_DRIFT_SENSOR_INTERVAL_SECONDS),
-                                 _parse_interval)
+    """A minute by default (the daemon's own loop adds up to 5 s): reports come once a day."""
+    return settings.read_setting(settings.DRIFT_SENSOR_INTERVAL_SECONDS, str(DEFAULT_DRIFT_SENSOR_INTERVAL_SECONDS),
+                                 settings.parse_whole_seconds)
 
 
 def _describe(record: dg.EventLogRecord) -> str:

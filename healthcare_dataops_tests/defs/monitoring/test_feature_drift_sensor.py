@@ -213,9 +213,9 @@ def test_a_sensor_without_a_cursor_starts_at_the_newest_report_not_the_history(l
 
 def test_the_tick_interval_comes_from_the_environment(monkeypatch):
     from healthcare_dataops.defs.monitoring.feature_drift_sensor import (
-        DRIFT_SENSOR_INTERVAL_SECONDS,
         drift_sensor_interval_seconds,
     )
+    from healthcare_dataops.settings import DRIFT_SENSOR_INTERVAL_SECONDS
 
     assert feature_drift_sensor.minimum_interval_seconds == drift_sensor_interval_seconds()
     monkeypatch.delenv(DRIFT_SENSOR_INTERVAL_SECONDS, raising=False)
