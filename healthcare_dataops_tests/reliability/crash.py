@@ -194,6 +194,7 @@ class FolderEvents:
 
 @dataclass
 class Kill:
+    pid: int  # of the CLI, which led its process group
     reason: str
     seconds_after_start: float
     exit_code: int
@@ -238,7 +239,7 @@ def run_and_kill(argv: list[str], env: dict[str, str], log: Path, trigger: Calla
                     reason = trigger()
                     if reason is not None:
                         os.killpg(process.pid, signal.SIGKILL)
-                        return Kill(reason, time.monotonic() - started, process.wait(timeout=30), log)
+                        return Kill(process.pid, reason, time.monotonic() - started, process.wait(timeout=30), log)
                     if process.poll() is not None:
                         raise AssertionError(f"the run ended (exit {process.returncode}) before the write to "
                                              f"kill in:\n{log.read_text(errors='replace')[-4000:]}")
@@ -251,12 +252,27 @@ def run_and_kill(argv: list[str], env: dict[str, str], log: Path, trigger: Calla
                 process.wait(timeout=30)
 
 
-def group_gone(pid: int) -> bool:
-    try:
-        os.killpg(pid, 0)
-    except ProcessLookupError:
-        return True
-    return False
+def group_members(pgid: int) -> list[str]:
+    """The live (not zombie) processes of a process group, as ``pid state command``."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        command, fields = stat[stat.index("(") + 1: stat.rindex(")")], stat[stat.rindex(")") + 2:].split()
+        if int(fields[2]) == pgid and fields[0] != "Z":
+            found.append(f"{entry} {fields[0]} {command}")
+    return found
+
+
+def group_gone(pgid: int, within_s: float = 5) -> bool:
+    deadline = time.monotonic() + within_s
+    while group_members(pgid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return not group_members(pgid)
 
 
 # --------------------------------------------------------------------------- lakehouse state
