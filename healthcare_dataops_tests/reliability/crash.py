@@ -113,6 +113,10 @@ class WriteInProgress:
             return f"{len(new)} new data file(s) in {self.table.name} and no commit after v{self.version_before}"
         return None
 
+    def caught(self) -> bool:
+        """The kill came mid-write: a file of the write is on disk and its commit is not."""
+        return committed_version(self.table) == self.version_before and bool(self.orphans())
+
     def orphans(self) -> set[str]:
         """Data files on disk that the table's log does not reference: the killed write's."""
         return data_files(self.table) - self.files_before - referenced_files(self.table)
@@ -138,6 +142,9 @@ class FilesAppear:
 
     def new(self) -> set[str]:
         return self._files() - self.before
+
+    def caught(self) -> bool:
+        return bool(self.new())
 
     def __call__(self) -> str | None:
         new = self.new()
@@ -192,6 +199,10 @@ class FolderEvents:
 
 
 
+class WriteNotCaught(AssertionError):
+    """The run finished the watched write before the watcher could kill it mid-way."""
+
+
 @dataclass
 class Kill:
     pid: int  # of the CLI, which led its process group
@@ -241,7 +252,7 @@ def run_and_kill(argv: list[str], env: dict[str, str], log: Path, trigger: Calla
                         os.killpg(process.pid, signal.SIGKILL)
                         return Kill(process.pid, reason, time.monotonic() - started, process.wait(timeout=30), log)
                     if process.poll() is not None:
-                        raise AssertionError(f"the run ended (exit {process.returncode}) before the write to "
+                        raise WriteNotCaught(f"the run ended (exit {process.returncode}) before the write to "
                                              f"kill in:\n{log.read_text(errors='replace')[-4000:]}")
                     events.wait(every_s)
             raise AssertionError(f"no write to kill within {timeout_s} s:\n{log.read_text(errors='replace')[-4000:]}")

@@ -84,14 +84,38 @@ def _copy(state: Path, to: Path, mlflow: bool = True) -> Path:
     return to
 
 
-def _kill_mid_write(root: Path, landing: Path, select: list[str], trigger, run_config: dict | None = None):
-    env = crash.cli_env(root, landing)
-    kill = crash.run_and_kill(crash.materialize_argv(select, DAY2, run_config), env, root / "killed-run.log",
-                              trigger.arm())
-    assert kill.exit_code == -9, kill
-    assert crash.group_gone(kill.pid), f"processes of the killed run survived it: {crash.group_members(kill.pid)}"
-    print(f"killed {select} {kill.seconds_after_start:.1f} s after its start: {kill.reason}")
-    return kill
+@dataclass
+class Crash:
+    root: Path  # the lakehouse and MLflow store the killed run wrote to
+    before: dict[str, tuple[int, int]]  # every table's version and rows before it started
+    watched: crash.WriteInProgress | crash.FilesAppear
+    kill: crash.Kill
+
+
+def _kill_mid_write(tmp_path: Path, landing: Path, prepare, select: list[str], watch,
+                    run_config: dict | None = None, attempts: int = 3) -> Crash:
+    """``prepare(root)`` lays out the state before the run; ``watch(root)`` says when to kill
+    it. A run whose write completed before the watcher could act (a small write takes about
+    a millisecond from its first file to its commit) is tried again on a fresh copy."""
+    for attempt in range(1, attempts + 1):
+        root = tmp_path / f"attempt{attempt}"
+        prepare(root)
+        before = crash.state(root / "lakehouse")
+        watched = watch(root).arm()
+        try:
+            kill = crash.run_and_kill(crash.materialize_argv(select, DAY2, run_config), crash.cli_env(root, landing),
+                                      root / "killed-run.log", watched)
+        except crash.WriteNotCaught as missed:
+            print(f"attempt {attempt}: {str(missed).splitlines()[0]}")
+            continue
+        assert kill.exit_code == -9, kill
+        assert crash.group_gone(kill.pid), f"processes of the killed run survived it: {crash.group_members(kill.pid)}"
+        if not watched.caught():
+            print(f"attempt {attempt}: the write committed before the kill landed")
+            continue
+        print(f"attempt {attempt}: killed {select} {kill.seconds_after_start:.1f} s after its start: {kill.reason}")
+        return Crash(root, before, watched, kill)
+    pytest.fail(f"no kill landed mid-write in {attempts} attempts")
 
 
 def _assert_unchanged(before: dict, after: dict, committed_before_the_kill: tuple[str, ...] = ()) -> None:
@@ -115,53 +139,48 @@ def _assert_like_reference(root: Path, reference: Path, tables: list[str]) -> No
             assert not found.duplicated(list(NATURAL_KEYS[table])).any(), table
 
 
-def test_bronze_write_killed_midway_leaves_the_previous_version_and_a_rerun_completes(world, tmp_path):
-    root = _copy(world.day1, tmp_path)
-    before = crash.state(root / "lakehouse")
-    target = crash.WriteInProgress(root / "lakehouse" / "bronze" / "wearable_readings_raw")
-
-    kill = _kill_mid_write(root, world.landing, WEARABLE_BRONZE, target)
-
-    orphans = target.orphans()
-    assert orphans, f"the kill did not come mid-write: {kill.reason}"
+def _assert_orphaned(killed: Crash) -> Path:
+    orphans = killed.watched.orphans()
+    assert orphans, f"the kill did not come mid-write: {killed.kill.reason}"
     print(f"data files the killed write left, referenced by no commit: {sorted(orphans)}")
-    _assert_unchanged(before, crash.state(root / "lakehouse"))
+    return killed.root
+
+
+def test_bronze_write_killed_midway_leaves_the_previous_version_and_a_rerun_completes(world, tmp_path):
+    killed = _kill_mid_write(tmp_path, world.landing, lambda root: _copy(world.day1, root), WEARABLE_BRONZE,
+                             lambda root: crash.WriteInProgress(root / "lakehouse" / "bronze" / "wearable_readings_raw"))
+
+    root = _assert_orphaned(killed)
+    _assert_unchanged(killed.before, crash.state(root / "lakehouse"))
     _run([wearable_bronze], DAY2, world.landing, root)
     _assert_like_reference(root, world.reference, [f"bronze/{t}" for t in WEARABLE_BRONZE])
 
 
 def test_silver_merge_killed_midway_leaves_the_previous_version_and_a_rerun_completes(world, tmp_path):
-    # Day 1's lakehouse after day 2's bronze and device enrollments (which readings join to)
-    # ran: delta tables are independent, so it is assembled from the two states' tables.
-    root = _copy(world.day1, tmp_path)
-    for table in ("bronze", "silver/device_enrollments", "silver/device_enrollments_quarantine"):
-        shutil.rmtree(root / "lakehouse" / table)
-        shutil.copytree(world.day2_data / "lakehouse" / table, root / "lakehouse" / table)
-    before = crash.state(root / "lakehouse")
-    target = crash.WriteInProgress(root / "lakehouse" / "silver" / "wearable_readings")
+    def day2_bronze(root: Path) -> None:
+        # Day 1's lakehouse after day 2's bronze and device enrollments (which readings join
+        # to) ran: Delta tables are independent, so it is assembled from two states' tables.
+        _copy(world.day1, root)
+        for table in ("bronze", "silver/device_enrollments", "silver/device_enrollments_quarantine"):
+            shutil.rmtree(root / "lakehouse" / table)
+            shutil.copytree(world.day2_data / "lakehouse" / table, root / "lakehouse" / table)
 
-    kill = _kill_mid_write(root, world.landing, ["wearable_readings", "wearable_readings_quarantine"], target)
+    killed = _kill_mid_write(tmp_path, world.landing, day2_bronze, ["wearable_readings", "wearable_readings_quarantine"],
+                             lambda root: crash.WriteInProgress(root / "lakehouse" / "silver" / "wearable_readings"))
 
-    orphans = target.orphans()
-    assert orphans, f"the kill did not come mid-write: {kill.reason}"
-    print(f"data files the killed write left, referenced by no commit: {sorted(orphans)}")
+    root = _assert_orphaned(killed)
     # The batch's quarantine rows are committed first, in a commit of their own.
-    _assert_unchanged(before, crash.state(root / "lakehouse"), ("silver/wearable_readings_quarantine",))
+    _assert_unchanged(killed.before, crash.state(root / "lakehouse"), ("silver/wearable_readings_quarantine",))
     _run([wearable_readings_silver], DAY2, world.landing, root)
     _assert_like_reference(root, world.reference, ["silver/wearable_readings", "silver/wearable_readings_quarantine"])
 
 
 def test_risk_scores_write_killed_midway_leaves_the_previous_version_and_a_rerun_completes(world, tmp_path):
-    root = _copy(world.day2_data, tmp_path)
-    before = crash.state(root / "lakehouse")
-    target = crash.WriteInProgress(root / "lakehouse" / "gold" / "patient_risk_scores")
+    killed = _kill_mid_write(tmp_path, world.landing, lambda root: _copy(world.day2_data, root), ["patient_risk_scores"],
+                             lambda root: crash.WriteInProgress(root / "lakehouse" / "gold" / "patient_risk_scores"))
 
-    kill = _kill_mid_write(root, world.landing, ["patient_risk_scores"], target)
-
-    orphans = target.orphans()
-    assert orphans, f"the kill did not come mid-write: {kill.reason}"
-    print(f"data files the killed write left, referenced by no commit: {sorted(orphans)}")
-    _assert_unchanged(before, crash.state(root / "lakehouse"))
+    root = _assert_orphaned(killed)
+    _assert_unchanged(killed.before, crash.state(root / "lakehouse"))
     _run([patient_risk_scores], DAY2, world.landing, root)
     _assert_like_reference(root, world.reference, ["gold/patient_risk_scores"])
     scores = DeltaTable(str(root / "lakehouse" / "gold" / "patient_risk_scores")).to_pandas()
@@ -169,28 +188,27 @@ def test_risk_scores_write_killed_midway_leaves_the_previous_version_and_a_rerun
 
 
 def test_training_killed_while_mlflow_writes_the_model_keeps_the_champion_and_a_rerun_registers(world, tmp_path):
-    root = _copy(world.day2_data, tmp_path, mlflow=False)
-    # A store of this test's own, so that new artifacts land under it: v1 is the champion.
-    _run([risk_model], DAY1, world.landing, root, run_config=MODEL_RUN_CONFIG)
-    store = MlflowResource(tracking_uri=f"sqlite:///{root / 'mlflow' / 'mlflow.db'}",
-                           artifact_root=str(root / "mlflow" / "artifacts"))
-    client = store.activate()
-    name = store.registered_model_name
-    assert str(registry.champion_version(client, name).version) == "1"
-    before = crash.state(root / "lakehouse")
-    model_artifacts = crash.FilesAppear(root / "mlflow" / "artifacts" / "models")
+    def champion_v1(root: Path) -> None:
+        # A store of this test's own, so that new artifacts land under it: v1 is the champion.
+        _copy(world.day2_data, root, mlflow=False)
+        _run([risk_model], DAY1, world.landing, root, run_config=MODEL_RUN_CONFIG)
 
-    kill = _kill_mid_write(root, world.landing, ["risk_model"], model_artifacts, MODEL_RUN_CONFIG)
+    killed = _kill_mid_write(tmp_path, world.landing, champion_v1, ["risk_model"],
+                             lambda root: crash.FilesAppear(root / "mlflow" / "artifacts" / "models"), MODEL_RUN_CONFIG)
 
-    assert model_artifacts.new(), f"the kill did not come mid-logging: {kill.reason}"
-    print(f"model artifacts written before the kill: {sorted(model_artifacts.new())}")
-    _assert_unchanged(before, crash.state(root / "lakehouse"))
+    root = killed.root
+    print(f"model artifacts written before the kill: {sorted(killed.watched.new())}")
+    _assert_unchanged(killed.before, crash.state(root / "lakehouse"))
     with sqlite3.connect(root / "mlflow" / "mlflow.db") as db:  # a killed writer's journal rolls back
         assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
-    client = store.activate()
+    store = MlflowResource(tracking_uri=f"sqlite:///{root / 'mlflow' / 'mlflow.db'}",
+                           artifact_root=str(root / "mlflow" / "artifacts"))
+    client, name = store.activate(), store.registered_model_name
     assert [str(v.version) for v in client.search_model_versions(f"name='{name}'")] == ["1"]
     assert str(registry.champion_version(client, name).version) == "1"
     assert registry.load_champion(client, name).version == "1"  # its artifacts are whole
+    runs = client.search_runs([client.get_experiment_by_name(store.experiment_name).experiment_id])
+    print(f"MLflow runs after the kill: {[(r.info.run_id[:8], r.info.status) for r in runs]}")
 
     _run([risk_model], DAY2, world.landing, root, run_config=MODEL_RUN_CONFIG)
     client = store.activate()
