@@ -9,7 +9,6 @@ import json
 import os
 import re
 import select
-import shutil
 import signal
 import struct
 import subprocess
@@ -22,7 +21,7 @@ from pathlib import Path
 import pandas as pd
 from deltalake import DeltaTable
 
-from healthcare_dataops import settings
+from healthcare_dataops_tests.project_env import project_environment
 
 DEFINITIONS_MODULE = "healthcare_dataops.definitions"
 _COMMIT_FILE = re.compile(r"^(\d{20})\.json$")
@@ -32,23 +31,8 @@ _DATA_FILE = re.compile(r"\.parquet(#\d+)?$")
 
 
 def cli_env(root: Path, landing: Path) -> dict[str, str]:
-    """The environment a user's ``dagster`` CLI gets (scripts/env.sh), on ``landing`` and the
-    lakehouse and MLflow store under ``root``."""
-    home = root / "dagster_home"
-    home.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(settings.project_root() / "dagster.yaml", home / "dagster.yaml")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(settings.ENV_PREFIX)}
-    env.update({
-        "DAGSTER_HOME": str(home),
-        "DO_NOT_TRACK": "true",
-        "MLFLOW_DISABLE_TELEMETRY": "true",
-        settings.LANDING_ROOT: str(landing),
-        settings.LAKEHOUSE_ROOT: str(root / "lakehouse"),
-        settings.MLFLOW_TRACKING_URI: f"sqlite:///{root / 'mlflow' / 'mlflow.db'}",
-        settings.MLFLOW_ARTIFACT_ROOT: str(root / "mlflow" / "artifacts"),
-        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
-    })
-    return env
+    """The CLI's environment on ``landing``, with the instance, lakehouse and MLflow store under ``root``."""
+    return project_environment(root / "dagster_home", landing, root)
 
 
 def materialize_argv(select: list[str], partition: str, run_config: dict | None = None) -> list[str]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -24,6 +23,7 @@ import pytest
 from healthcare_dataops import settings
 from healthcare_dataops_tests.conftest import REPO_ROOT
 from healthcare_dataops_tests.loopback import free_port
+from healthcare_dataops_tests.project_env import project_environment
 from healthcare_dataops_tests.servers import Processes, graphql, http_get, wait_for
 from healthcare_dataops_tests.webui.browser import screenshot
 
@@ -97,24 +97,12 @@ def dagster_ui(browser, tmp_path_factory, asset_graph) -> Iterator[DagsterUI]:
                  "--days", "1", "--start-date", DAY, "--quiet"]) in (0, None)
     # As scripts/setup.sh makes the local instance; dagster dev starts from it (scripts/ui.sh).
     home = root / "dagster_home"
-    home.mkdir()
-    shutil.copyfile(REPO_ROOT / "dagster.yaml", home / "dagster.yaml")
+    env = project_environment(home, landing, data)
+    # Daily partitions from the generated day only: a short partition list in the UI.
+    env[settings.FIRST_DELIVERY_DAY] = DAY
     # The storage first: dagster dev and the CLI creating it at once on a new instance would race.
     with dg.DagsterInstance.from_config(str(home)):
         pass
-    env = {
-        **os.environ,
-        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
-        "DAGSTER_HOME": str(home),
-        "DO_NOT_TRACK": "true",
-        "MLFLOW_DISABLE_TELEMETRY": "true",
-        settings.LANDING_ROOT: str(landing),
-        settings.LAKEHOUSE_ROOT: str(data / "lakehouse"),
-        settings.MLFLOW_TRACKING_URI: f"sqlite:///{data / 'mlflow' / 'mlflow.db'}",
-        settings.MLFLOW_ARTIFACT_ROOT: str(data / "mlflow" / "artifacts"),
-        # Daily partitions from the generated day only: a short partition list in the UI.
-        settings.FIRST_DELIVERY_DAY: DAY,
-    }
     port = free_port()
     ui = DagsterUI(url=f"http://127.0.0.1:{port}", home=home, env=env, processes=Processes(root))
     try:
