@@ -7,6 +7,7 @@ quarantined whole is one quarantined record and its OBX are not rows; so is a ga
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 
 import numpy as np
@@ -48,6 +49,7 @@ KINDS = tuple(BRONZE) + tuple(SILVER) + tuple(RECORD) + tuple(DELIVERY)
 REQUIRED_COLUMN_DROPPED = {"patients": "BIRTHDATE"}  # other EHR tables lose PATIENT
 GARBAGE = "*** INTERFACE ENGINE: CONNECTION RESET BY PEER, RESENDING BATCH ***"
 NOT_A_DATA_POINT = '["ping", 1]'
+_USER_ID = re.compile(rb'"user_id":"([^"]+)"')
 SKIP_REASONS = {
     "duplicate_redelivery": "needs lab messages on an earlier day of the same run",
     "late_arrival": "needs the same vendor's file from two days earlier in the same run (3 or more days)",
@@ -89,6 +91,19 @@ class Planner:
         self.faults: list[dict] = []
         self.skipped: list[dict] = []
         self.used_devices: set[str] = set()
+        self.block_devices: dict[str, list[str]] = {}
+
+    def free_blocks(self, record: FileRecord) -> list:
+        """The file's device blocks, less those of devices a record fault already owns: a value
+        fault on a deleted patient's device would be caught as unattributable, not for its value."""
+        if not self.used_devices:
+            return record.detail["blocks"]
+        if record.path not in self.block_devices:
+            lines = (self.root / record.path).read_bytes().split(b"\n")
+            self.block_devices[record.path] = [_USER_ID.search(lines[b[0] - 1]).group(1).decode()
+                                               for b in record.detail["blocks"]]
+        return [b for b, device in zip(record.detail["blocks"], self.block_devices[record.path], strict=True)
+                if device not in self.used_devices]
 
     def pick(self, candidates: list):
         return candidates[int(self.rng.integers(len(candidates)))] if candidates else None
@@ -188,14 +203,21 @@ class Planner:
             record.rows, record.quarantined = record.rows - lost, record.quarantined + 1
 
     def _jsonl_line(self, kind):
-        record = self.pick([r for r in self.files(lambda t: t == "wearable_readings") if r.detail["blocks"]])
+        schema, value = SILVER_VALUES.get(kind, (None, None))
+
+        def lines_of(block) -> tuple[int, int]:
+            """(first line, how many) of the block's lines that can carry this fault."""
+            first, hr, steps, spo2 = block
+            return {"heart-rate": (first + 1, hr), "step-count": (first + 1 + hr, steps),
+                    "oxygen-saturation": (first + 1 + hr + steps, spo2), None: (first, 1 + hr + steps + spo2)}[schema]
+
+        record = self.pick([r for r in self.files(lambda t: t == "wearable_readings")
+                            if any(lines_of(b)[1] for b in self.free_blocks(r))])
         if record is None:
             return False
-        first, hr, steps, spo2 = record.detail["blocks"][int(self.rng.integers(len(record.detail["blocks"])))]
-        schema, value = SILVER_VALUES.get(kind, (None, None))
-        low, count = {"heart-rate": (first + 1, hr), "step-count": (first + 1 + hr, steps),
-                      "oxygen-saturation": (first + 1 + hr + steps, spo2), None: (first, 1 + hr + steps + spo2)}[schema]
-        index = self.free_index(record.path, low, low + count - 1) if count else None
+        blocks = [b for b in self.free_blocks(record) if lines_of(b)[1]]
+        low, count = lines_of(blocks[int(self.rng.integers(len(blocks)))])
+        index = self.free_index(record.path, low, low + count - 1)
         if index is None:
             return False
         if kind == "jsonl_broken_json":
@@ -279,6 +301,7 @@ def inject_faults(options, records: list[FileRecord]) -> tuple[list[dict], list[
     # Their own stream: adding them leaves every other fault where it was.
     own = Planner(options.landing, records, stream(options.seed, "delivery_faults", options.first_day, options.days))
     own.records, own.taken, own.locked, own.faults = planner.records, planner.taken, planner.locked, planner.faults
+    own.used_devices = planner.used_devices
     first = [k for k in options.faults if k in RECORD or k in delivery_faults.BEFORE_ROW_FAULTS]
     for kind in first:
         handler = getattr(record_faults, kind, None) or getattr(delivery_faults, kind)

@@ -10,8 +10,6 @@ to the last day together, which also re-runs the third day now that the second i
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import time
 from pathlib import Path
 
@@ -22,11 +20,11 @@ from healthcare_dataops.cli import main
 from healthcare_dataops.generate import fault_report
 from healthcare_dataops.generate.faults import KINDS
 
+from ..artifacts import artifact_folder
 from ..dagster_helpers import lakehouse_assets, materialize_days
 
 pytestmark = pytest.mark.slow
 FIRST_DAY = "2026-01-01"
-ARTIFACTS = "HEALTHCARE_DATAOPS_TEST_ARTIFACTS"
 LATE_REASONS = {fault_report.UNKNOWN_PATIENT, fault_report.NOT_ENROLLED}
 
 
@@ -63,12 +61,9 @@ def suite(tmp_path_factory):
                               "still_quarantined": len(recovered & late_after), "orphans_in_silver": 0}}
     rows = fault_report.report(manifest, lakehouse, fault_report.RunFacts.of(*runs), extra)
     table = fault_report.markdown(rows)
-    out = root / "fault_report.md"
+    out = artifact_folder("reliability") / "fault_report.md"
     out.write_text(f"# Fault suite: {len(rows)} faults, 3 runs, {seconds:.0f} s of Dagster runs\n\n{table}")
     print(out.read_text())
-    if os.environ.get(ARTIFACTS):
-        Path(os.environ[ARTIFACTS]).mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(out, Path(os.environ[ARTIFACTS]) / "fault_report.md")
     return runs, manifest, rows
 
 

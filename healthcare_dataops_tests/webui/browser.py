@@ -12,13 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from healthcare_dataops_tests.conftest import REPO_ROOT
+from healthcare_dataops_tests.artifacts import artifact_folder
 
 SYSTEM_CHROMIUM = Path("/usr/bin/chromium")
 VIEWPORT = {"width": 1600, "height": 1000}
 # Dagster's pages answer GraphQL queries against a webserver sharing two cores with the test.
 ACTION_TIMEOUT_MS = 60_000
-ARTIFACTS_ENV = "HEALTHCARE_DATAOPS_TEST_ARTIFACTS"
 
 
 def system_chromium() -> str | None:
@@ -33,9 +32,7 @@ _emptied: set[Path] = set()
 def artifacts_dir() -> Path:
     """``$HEALTHCARE_DATAOPS_TEST_ARTIFACTS/webui``, else ``build/test-artifacts/webui`` (git-ignored);
     emptied of an earlier session's screenshots on first use."""
-    root = os.environ.get(ARTIFACTS_ENV)
-    folder = (Path(root) if root else REPO_ROOT / "build" / "test-artifacts") / "webui"
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = artifact_folder("webui")
     if folder not in _emptied:
         for old in folder.glob("*.png"):
             old.unlink()
