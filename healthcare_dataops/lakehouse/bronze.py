@@ -16,7 +16,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
-import dagster as dg
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -96,15 +95,6 @@ class DayCounts:
     @property
     def records_delivered(self) -> int:
         return self.rows_written + self.rows_quarantined
-
-    def delivery_notes(self, with_file_names: bool) -> dict[str, object]:
-        """What was unusual about the day's files, as asset metadata."""
-        notes: dict[str, object] = {"files_empty": len(self.files_empty), "files_decoded": len(self.files_decoded)}
-        if with_file_names and self.files_empty:
-            notes["empty_files"] = dg.MetadataValue.json(self.files_empty)
-        if with_file_names and self.files_decoded:
-            notes["decoded_files"] = dg.MetadataValue.json(self.files_decoded)
-        return notes
 
 
 @dataclass
@@ -294,19 +284,6 @@ class BronzeWriter:
                 **provenance,
             }
         )
-
-
-def note_deliveries(context: dg.AssetExecutionContext, report: TableReport) -> None:
-    """Per day, the empty and re-encoded files among the table's deliveries, in its metadata
-    and as a warning in the run's log."""
-    for day, counts in report.days.items():
-        notes = counts.delivery_notes(report.table.file_names_in_metadata)
-        context.add_asset_metadata(notes, asset_key=report.table.name, partition_key=day)
-        if counts.files_empty or counts.files_decoded:
-            context.log.info(
-                f"{report.table.name} {day}: {len(counts.files_empty)} files held no record, "
-                f"{len(counts.files_decoded)} read from UTF-16/32"
-            )
 
 
 def _positions(columns: tuple[str, ...], position: tuple[int, ...]) -> dict[str, int | None]:

@@ -32,7 +32,9 @@ def bronze_result(context: dg.AssetExecutionContext, report: TableReport) -> dg.
     context.log.info(
         f"{report.table.name}: {report.rows_written} rows + {report.rows_quarantined} "
         f"quarantined from {len(report.files_ingested)} files, "
-        f"{len(report.files_skipped)} files skipped as re-delivered"
+        f"{len(report.files_skipped)} files skipped as re-delivered, "
+        f"{sum(len(c.files_empty) for c in report.days.values())} held no record, "
+        f"{sum(len(c.files_decoded) for c in report.days.values())} read from UTF-16/32"
     )
     metadata: dict[str, object] = {
         "table_uri": dg.MetadataValue.path(report.uri),
@@ -83,11 +85,17 @@ def _day_metadata(counts: DayCounts, with_file_names: bool) -> dict[str, object]
         ),
         "files_ingested": len(counts.files_ingested),
         "files_skipped_as_redelivered": len(counts.files_skipped),
+        "files_empty": len(counts.files_empty),
+        "files_decoded": len(counts.files_decoded),
     }
     if with_file_names and counts.files_ingested:
         metadata["files"] = dg.MetadataValue.json(counts.files_ingested)
     if with_file_names and counts.files_skipped:
         metadata["redelivered_files"] = dg.MetadataValue.json(counts.files_skipped)
+    if with_file_names and counts.files_empty:
+        metadata["empty_files"] = dg.MetadataValue.json(counts.files_empty)
+    if with_file_names and counts.files_decoded:
+        metadata["decoded_files"] = dg.MetadataValue.json(counts.files_decoded)
     return metadata
 
 

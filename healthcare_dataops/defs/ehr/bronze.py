@@ -8,12 +8,7 @@ from healthcare_dataops.defs.partitions import delivery_day_partitions
 from healthcare_dataops.defs.retries import IO_RETRY_POLICY
 from healthcare_dataops.formats.records import EHR_COLUMNS
 from healthcare_dataops.formats.synthea_csv import parse_synthea_csv
-from healthcare_dataops.lakehouse.bronze import (
-    BronzeTable,
-    BronzeWriter,
-    Delivery,
-    note_deliveries,
-)
+from healthcare_dataops.lakehouse.bronze import BronzeTable, BronzeWriter, Delivery
 from healthcare_dataops.lakehouse.metadata import bronze_result, quarantine_result
 from healthcare_dataops.resources import LakehouseResource, LandingZoneResource
 
@@ -90,7 +85,5 @@ def ehr_bronze(
             for file in files
             if file.name == f"{name}.csv"
         ]
-        report = writer.ingest(table, context.partition_keys, deliveries)
-        note_deliveries(context, report)
-        yield bronze_result(context, report)
+        yield bronze_result(context, writer.ingest(table, context.partition_keys, deliveries))
     yield quarantine_result(context, EHR_QUARANTINE, writer.commit_quarantine())

@@ -9,12 +9,7 @@ from healthcare_dataops.defs.retries import IO_RETRY_POLICY
 from healthcare_dataops.formats.hl7v2 import parse_hl7_file
 from healthcare_dataops.formats.records import LAB_RESULT_COLUMNS
 from healthcare_dataops.formats.unrecognised import reject_whole_file
-from healthcare_dataops.lakehouse.bronze import (
-    BronzeTable,
-    BronzeWriter,
-    Delivery,
-    note_deliveries,
-)
+from healthcare_dataops.lakehouse.bronze import BronzeTable, BronzeWriter, Delivery
 from healthcare_dataops.lakehouse.metadata import bronze_result, quarantine_result
 from healthcare_dataops.resources import LakehouseResource, LandingZoneResource
 
@@ -69,7 +64,5 @@ def lab_bronze(
         for day in context.partition_keys
         for file in landing_zone.files(layout.LABS, day)
     ]
-    report = writer.ingest(LAB_RESULTS_RAW, context.partition_keys, deliveries)
-    note_deliveries(context, report)
-    yield bronze_result(context, report)
+    yield bronze_result(context, writer.ingest(LAB_RESULTS_RAW, context.partition_keys, deliveries))
     yield quarantine_result(context, LAB_QUARANTINE, writer.commit_quarantine())

@@ -11,12 +11,7 @@ from healthcare_dataops.formats.openmhealth import parse_openmhealth
 from healthcare_dataops.formats.records import ENROLLMENT_COLUMNS, WEARABLE_READING_COLUMNS
 from healthcare_dataops.formats.synthea_csv import parse_enrollment_csv
 from healthcare_dataops.formats.unrecognised import reject_whole_file
-from healthcare_dataops.lakehouse.bronze import (
-    BronzeTable,
-    BronzeWriter,
-    Delivery,
-    note_deliveries,
-)
+from healthcare_dataops.lakehouse.bronze import BronzeTable, BronzeWriter, Delivery
 from healthcare_dataops.lakehouse.metadata import bronze_result, quarantine_result
 from healthcare_dataops.resources import LakehouseResource, LandingZoneResource
 from healthcare_dataops.resources.landing_zone import LandingFile
@@ -91,7 +86,5 @@ def wearable_bronze(
             else:
                 readings.append(Delivery(day, file, _reading_parser_for(file.name)))
     for table, deliveries in ((WEARABLE_READINGS_RAW, readings), (WEARABLE_ENROLLMENTS_RAW, enrollments)):
-        report = writer.ingest(table, context.partition_keys, deliveries)
-        note_deliveries(context, report)
-        yield bronze_result(context, report)
+        yield bronze_result(context, writer.ingest(table, context.partition_keys, deliveries))
     yield quarantine_result(context, WEARABLE_QUARANTINE, writer.commit_quarantine())
