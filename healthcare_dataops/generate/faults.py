@@ -7,7 +7,7 @@ quarantined whole is one quarantined record and its OBX are not rows; so is a ga
 
 from __future__ import annotations
 
-import re
+import copy
 from collections import defaultdict
 
 import numpy as np
@@ -16,7 +16,7 @@ from healthcare_dataops.landing_zone import EHR_TABLES
 
 from . import delivery_faults, record_faults
 from .delivery_faults import DELIVERY, DELIVERY_SKIP_REASONS
-from .fault_edits import Edit, apply_csv, apply_hl7, apply_jsonl, read_messages
+from .fault_edits import USER_ID, Edit, apply_csv, apply_hl7, apply_jsonl, read_messages
 from .labs import LAB_TABLE, message_separator
 from .ledger import FileRecord
 from .record_faults import RECORD, RECORD_SKIP_REASONS
@@ -49,7 +49,6 @@ KINDS = tuple(BRONZE) + tuple(SILVER) + tuple(RECORD) + tuple(DELIVERY)
 REQUIRED_COLUMN_DROPPED = {"patients": "BIRTHDATE"}  # other EHR tables lose PATIENT
 GARBAGE = "*** INTERFACE ENGINE: CONNECTION RESET BY PEER, RESENDING BATCH ***"
 NOT_A_DATA_POINT = '["ping", 1]'
-_USER_ID = re.compile(rb'"user_id":"([^"]+)"')
 SKIP_REASONS = {
     "duplicate_redelivery": "needs lab messages on an earlier day of the same run",
     "late_arrival": "needs the same vendor's file from two days earlier in the same run (3 or more days)",
@@ -100,10 +99,16 @@ class Planner:
             return record.detail["blocks"]
         if record.path not in self.block_devices:
             lines = (self.root / record.path).read_bytes().split(b"\n")
-            self.block_devices[record.path] = [_USER_ID.search(lines[b[0] - 1]).group(1).decode()
+            self.block_devices[record.path] = [USER_ID.search(lines[b[0] - 1]).group(1).decode()
                                                for b in record.detail["blocks"]]
         return [b for b, device in zip(record.detail["blocks"], self.block_devices[record.path], strict=True)
                 if device not in self.used_devices]
+
+    def drawing_from(self, rng: np.random.Generator) -> Planner:
+        """The same plan (files, taken records, faults) with draws from another stream."""
+        twin = copy.copy(self)
+        twin.rng = rng
+        return twin
 
     def pick(self, candidates: list):
         return candidates[int(self.rng.integers(len(candidates)))] if candidates else None
@@ -299,9 +304,7 @@ def inject_faults(options, records: list[FileRecord]) -> tuple[list[dict], list[
     every row fault is planned before any file changes, then the delivery faults."""
     planner = Planner(options.landing, records, stream(options.seed, "faults", options.first_day, options.days))
     # Their own stream: adding them leaves every other fault where it was.
-    own = Planner(options.landing, records, stream(options.seed, "delivery_faults", options.first_day, options.days))
-    own.records, own.taken, own.locked, own.faults = planner.records, planner.taken, planner.locked, planner.faults
-    own.used_devices = planner.used_devices
+    own = planner.drawing_from(stream(options.seed, "delivery_faults", options.first_day, options.days))
     first = [k for k in options.faults if k in RECORD or k in delivery_faults.BEFORE_ROW_FAULTS]
     for kind in first:
         handler = getattr(record_faults, kind, None) or getattr(delivery_faults, kind)

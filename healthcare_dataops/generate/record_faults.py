@@ -15,7 +15,7 @@ import re
 
 from healthcare_dataops.landing_zone import EHR_TABLES
 
-from .fault_edits import read_messages
+from .fault_edits import USER_ID, read_messages
 from .lab_catalog import GLUCOSE_MMOL, MG_DL_PER_MMOL_L_GLUCOSE
 from .labs import LAB_TABLE, LABS_INFO
 
@@ -33,7 +33,6 @@ RECORD_SKIP_REASONS = {
 }
 CLOCK_AHEAD_HOURS = 6
 _BODY_TIME = re.compile(r'("(?:date_time|start_date_time|end_date_time)":")([^"]+)(")')
-_USER = re.compile(rb'"user_id":"([^"]+)"')
 
 
 def day_of(path: str) -> str:
@@ -128,7 +127,7 @@ def wearable_clock_ahead(planner, kind: str):
     for record, (first, hr, steps, spo2) in _blocks(planner):
         lines = list(range(first, first + 1 + hr + steps + spo2))
         raw = (planner.root / record.path).read_bytes().split(b"\n")[first - 1]
-        device = _USER.search(raw).group(1).decode()
+        device = USER_ID.search(raw).group(1).decode()
         if planner.taken[record.path] & set(lines) or device not in enrolled or device in planner.used_devices:
             continue
         enrollment, row = enrolled[device]
