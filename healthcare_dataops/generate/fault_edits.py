@@ -17,9 +17,6 @@ from pathlib import Path
 
 from .labs import LABS_INFO, message_separator
 
-# The device that sent an Open mHealth line (its header's user_id).
-USER_ID = re.compile(rb'"user_id":"([^"]+)"')
-
 BAD_BYTES = b"\xff\xfe"
 _PLACEHOLDER = "@@NOT-UTF8@@"
 UNKNOWN_UNIT = "mg/furlong^mg/furlong^UCUM"

@@ -8,6 +8,7 @@ quarantined whole is one quarantined record and its OBX are not rows; so is a ga
 from __future__ import annotations
 
 import copy
+import re
 from collections import defaultdict
 
 import numpy as np
@@ -16,7 +17,7 @@ from healthcare_dataops.landing_zone import EHR_TABLES
 
 from . import delivery_faults, record_faults
 from .delivery_faults import DELIVERY, DELIVERY_SKIP_REASONS
-from .fault_edits import USER_ID, Edit, apply_csv, apply_hl7, apply_jsonl, read_messages
+from .fault_edits import Edit, apply_csv, apply_hl7, apply_jsonl, read_messages
 from .labs import LAB_TABLE, message_separator
 from .ledger import FileRecord
 from .record_faults import RECORD, RECORD_SKIP_REASONS
@@ -78,6 +79,10 @@ def lab_of(record: FileRecord) -> str:
     return record.path.rsplit("/", 1)[1].split("_")[0]
 
 
+# The device that sent an Open mHealth line (its header's user_id).
+USER_ID = re.compile(rb'"user_id":"([^"]+)"')
+
+
 class Planner:
     def __init__(self, root, records: list[FileRecord], rng: np.random.Generator):
         self.root, self.rng = root, rng
@@ -90,19 +95,23 @@ class Planner:
         self.faults: list[dict] = []
         self.skipped: list[dict] = []
         self.used_devices: set[str] = set()
-        self.block_devices: dict[str, list[str]] = {}
+        self._block_devices: dict[str, dict[tuple, str]] = {}
+
+    def device_of(self, record: FileRecord, block) -> str:
+        """The device that sent a block of a wearable file: its header's user_id, read once per
+        file (no fault edits a header's user_id)."""
+        if record.path not in self._block_devices:
+            lines = (self.root / record.path).read_bytes().split(b"\n")
+            self._block_devices[record.path] = {tuple(b): USER_ID.search(lines[b[0] - 1]).group(1).decode()
+                                                for b in record.detail["blocks"]}
+        return self._block_devices[record.path][tuple(block)]
 
     def free_blocks(self, record: FileRecord) -> list:
         """The file's device blocks, less those of devices a record fault already owns: a value
         fault on a deleted patient's device would be caught as unattributable, not for its value."""
         if not self.used_devices:
             return record.detail["blocks"]
-        if record.path not in self.block_devices:
-            lines = (self.root / record.path).read_bytes().split(b"\n")
-            self.block_devices[record.path] = [USER_ID.search(lines[b[0] - 1]).group(1).decode()
-                                               for b in record.detail["blocks"]]
-        return [b for b, device in zip(record.detail["blocks"], self.block_devices[record.path], strict=True)
-                if device not in self.used_devices]
+        return [b for b in record.detail["blocks"] if self.device_of(record, b) not in self.used_devices]
 
     def drawing_from(self, rng: np.random.Generator) -> Planner:
         """The same plan (files, taken records, faults) with draws from another stream."""

@@ -15,7 +15,7 @@ import re
 
 from healthcare_dataops.landing_zone import EHR_TABLES
 
-from .fault_edits import USER_ID, read_messages
+from .fault_edits import read_messages
 from .lab_catalog import GLUCOSE_MMOL, MG_DL_PER_MMOL_L_GLUCOSE
 from .labs import LAB_TABLE, LABS_INFO
 
@@ -73,11 +73,10 @@ def patient_deleted(planner, kind: str):
     for record in planner.files(lambda t: t == "device_enrollment"):
         rows = _csv_rows(planner.root / record.path)
         enrolled += [(record, k, row[0], row[1]) for k, row in enumerate(rows[1:], start=1)]
-    last_files = [(planner.root / r.path).read_bytes() for r in planner.records
-                  if r.table == "wearable_readings" and day_of(r.path) == planner.days[-1]]
+    sending = {planner.device_of(r, b) for r in planner.records
+               if r.table == "wearable_readings" and day_of(r.path) == planner.days[-1] for b in r.detail["blocks"]}
     for record, k, device, mrn in planner.shuffled(enrolled):
-        needle = f'"user_id":"{device}"'.encode()
-        if k in planner.taken[record.path] or not any(needle in raw for raw in last_files):
+        if k in planner.taken[record.path] or device not in sending:
             continue
         removed = _remove_patient(planner, mrn)
         planner.taken[record.path].add(k)
@@ -124,10 +123,10 @@ def wearable_clock_ahead(planner, kind: str):
     """Every reading of one enrolled device in one last-day file, stamped 6 hours late."""
     enrolled = {row[0]: (r.path, k) for r in planner.records if r.table == "device_enrollment"
                 for k, row in enumerate(_csv_rows(planner.root / r.path)[1:], start=1)}
-    for record, (first, hr, steps, spo2) in _blocks(planner):
+    for record, block in _blocks(planner):
+        first, hr, steps, spo2 = block
         lines = list(range(first, first + 1 + hr + steps + spo2))
-        raw = (planner.root / record.path).read_bytes().split(b"\n")[first - 1]
-        device = USER_ID.search(raw).group(1).decode()
+        device = planner.device_of(record, block)
         if planner.taken[record.path] & set(lines) or device not in enrolled or device in planner.used_devices:
             continue
         enrollment, row = enrolled[device]
