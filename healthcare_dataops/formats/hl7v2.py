@@ -9,7 +9,7 @@ as lines of the first message.
 The ``hl7`` library is the reference reading of a message, but ``hl7.parse`` builds a
 container for every field, component and subcomponent and ``str()`` joins them back, which
 was 95 % of the time of a lab feed (about 2,000 OBX rows/s). Bronze keeps fields as
-delivered, so ``hl7v2_split`` reads them by splitting the text instead, about 20 times
+delivered, so ``hl7v2_split`` reads them by splitting the text instead, 13 to 20 times
 faster. It must give exactly the values the library gives (same MSH numbering, same
 separators, same whitespace stripping, same first PID), and so exactly the same rows and
 rejections; a message it cannot prove it reads the same way goes to the library.
