@@ -1,0 +1,1 @@
+"""Table upkeep: compaction and vacuum of every lakehouse table, on a weekly schedule."""
