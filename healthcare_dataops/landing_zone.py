@@ -26,7 +26,8 @@ SOURCES = (EHR, LABS, WEARABLES)
 EHR_TABLES = ("patients", "encounters", "conditions", "medications", "observations")
 ENROLLMENT_FILE_NAME = "device_enrollment.csv"
 HL7_SUFFIXES = (".hl7", ".txt")
-OPENMHEALTH_SUFFIXES = (".jsonl", ".ndjson", ".json")
+OPENMHEALTH_LINE_SUFFIXES = (".jsonl", ".ndjson")
+OPENMHEALTH_SUFFIXES = (*OPENMHEALTH_LINE_SUFFIXES, ".json")
 APPLE_HEALTH_SUFFIXES = (".xml",)
 
 _DAY_FOLDER = re.compile(r"^\d{4}-\d{2}-\d{2}$")

@@ -8,12 +8,13 @@ BRONZE = "bronze"
 SILVER = "silver"
 
 
-def bronze_spec(name: str, *, source: str, description: str) -> dg.AssetSpec:
+def bronze_spec(name: str, *, source: str, description: str, on_engine: bool = False) -> dg.AssetSpec:
+    """``on_engine``: its files are read and parsed by the Spark engine, not in Python."""
     return dg.AssetSpec(
         name,
         description=description,
         group_name=BRONZE,
-        kinds={"python", "delta"},
+        kinds={"spark" if on_engine else "python", "delta"},
         tags={"layer": BRONZE, "source": source},
     )
 

@@ -23,9 +23,9 @@ from healthcare_dataops.formats.records import (
     Rejected,
 )
 
-_KNOWN_MEASURES = ("heart_rate", "step_count", "oxygen_saturation", "body_temperature")
+KNOWN_MEASURES = ("heart_rate", "step_count", "oxygen_saturation", "body_temperature")
 # A sleep-episode body has no "sleep_episode" key; these keys are what give it away.
-_SLEEP_KEYS = frozenset({
+SLEEP_KEYS = frozenset({
     "total_sleep_time", "is_main_sleep", "latency_to_sleep_onset", "latency_to_arising",
     "number_of_awakenings", "wake_after_sleep_onset", "sleep_maintenance_efficiency_percentage",
 })
@@ -53,20 +53,28 @@ def _loads(text: str) -> Any:
 
 def _parse_lines(stream: BinaryIO) -> Iterator[ParseResult]:
     for line_no, raw in enumerate(iter(stream.readline, b""), 1):
-        raw = (raw.removeprefix(BOM) if line_no == 1 else raw).strip()
-        if not raw:
-            continue
-        text, err = decode(raw)
-        if err:
-            yield reject(raw, f"line is not valid UTF-8 at byte {err.start}", (line_no,))
-            continue
-        try:
-            point = _loads(text)
-        except json.JSONDecodeError as err:
-            reason = f"line is not valid JSON: {err.msg} at column {err.colno}"
-            yield Rejected(text, reason, (line_no,))
-            continue
-        yield _reading(point, text, (line_no,), "line")
+        result = parse_line(raw.removeprefix(BOM) if line_no == 1 else raw, line_no)
+        if result is not None:
+            yield result
+
+
+def parse_line(raw: bytes, line_no: int) -> ParseResult | None:
+    """One JSON Lines record (a data point a line); None for a blank line, which is no record.
+
+    The reference for the engine's reader (``transforms/openmhealth_lines.py``), which hands
+    every line it cannot prove it reads the same way to this function.
+    """
+    raw = raw.strip()
+    if not raw:
+        return None
+    text, err = decode(raw)
+    if err:
+        return reject(raw, f"line is not valid UTF-8 at byte {err.start}", (line_no,))
+    try:
+        point = _loads(text)
+    except json.JSONDecodeError as err:
+        return Rejected(text, f"line is not valid JSON: {err.msg} at column {err.colno}", (line_no,))
+    return _reading(point, text, (line_no,), "line")
 
 
 def _parse_document(stream: BinaryIO) -> Iterator[ParseResult]:
@@ -144,12 +152,12 @@ def _reading(point: Any, raw: str, position: tuple[int, ...], what: str) -> Pars
 def _measure(body: dict, schema_name: Any) -> tuple[str | None, dict]:
     """The measure a body reports and its ``{"value", "unit"}`` quantity."""
     named = [schema_name.replace("-", "_")] if isinstance(schema_name, str) else []
-    for key in [*named, *_KNOWN_MEASURES]:
+    for key in [*named, *KNOWN_MEASURES]:
         if isinstance(body.get(key), _Number):  # step-count 1.0 writes a bare number
             return key, {"value": body[key]}
         if isinstance(body.get(key), dict) and "value" in body[key]:
             return key, body[key]
-    if schema_name == "sleep-episode" or _SLEEP_KEYS & body.keys():
+    if schema_name == "sleep-episode" or SLEEP_KEYS & body.keys():
         if _is_quantity(body.get("total_sleep_time")):
             return "sleep_episode", body["total_sleep_time"]
         frame = _object(body.get("effective_time_frame"))

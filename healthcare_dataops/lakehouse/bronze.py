@@ -1,16 +1,22 @@
 """Delivered files → bronze Delta tables, with a quarantine for what cannot be parsed.
 
-Every bronze asset goes through ``BronzeWriter``: it parses each delivered file, writes the
-rows of all files of a run in one Delta commit that replaces those files' earlier rows (so a
-re-run or a re-delivered file never duplicates anything), skips a file whose exact content
-was already ingested under another name, and keeps every record a parser rejected, raw text
-and reason, in the source's quarantine table.
+Every bronze asset goes through ``BronzeWriter``. It ingests a run's deliveries a chunk of
+whole delivery days at a time (so memory follows the chunk, not the backfill): each chunk's
+rows land in one Delta commit that replaces those files' earlier rows (a re-run or a
+re-delivered file never duplicates anything). It skips a file whose exact content was already
+ingested under another name, and keeps every record a parser rejected, raw text and reason,
+in the source's quarantine table.
+
+A delivery is parsed where its format is read best: files of one record a line that the engine
+reads (``Delivery.on_engine``) are read and parsed by the Spark engine (``bronze_engine``); the
+rest by the Python parsers, on this worker, a batch at a time. Without an engine session every
+file takes the Python parsers, which are the reference the engine's readers are held to.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
+import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -18,57 +24,34 @@ from typing import BinaryIO
 
 import pyarrow as pa
 import pyarrow.compute as pc
+from pyspark.sql import SparkSession
+from pyspark.sql import functions as F
 
-from healthcare_dataops.formats.encodings import as_utf8
+from healthcare_dataops.formats.encodings import MARKS, as_utf8
+from healthcare_dataops.formats.raw_text import BOM
 from healthcare_dataops.formats.records import ParseResult, Rejected
-from healthcare_dataops.lakehouse import delta_tables
+from healthcare_dataops.lakehouse import bronze_engine, delta_tables, spark_tables, storage
+from healthcare_dataops.lakehouse.bronze_engine import EngineFile, EngineLineFormat
+from healthcare_dataops.lakehouse.bronze_records import (
+    PARTITION_COLUMN,
+    QUARANTINE_SCHEMA,
+    BronzeTable,
+    positions,
+    quarantine_row,
+)
 from healthcare_dataops.resources.lakehouse import LakehouseResource
 from healthcare_dataops.resources.landing_zone import LandingFile, LandingZoneResource
 
+__all__ = ["BronzeTable", "BronzeWriter", "DayCounts", "Delivery", "QuarantineReport", "TableReport"]
+
 BATCH_ROWS = 50_000
 PREVIEW_ROWS = 5
-
-PROVENANCE_FIELDS = (
-    pa.field("source_file", pa.string()),
-    pa.field("source_file_sha256", pa.string()),
-    pa.field("delivery_date", pa.date32()),
-    pa.field("ingested_at", pa.timestamp("us", tz="UTC")),
-)
-PARTITION_COLUMN = "delivery_date"
-
-QUARANTINE_SCHEMA = pa.schema(
-    [
-        pa.field("source_table", pa.string()),
-        pa.field("source_position", pa.string()),
-        pa.field("reason", pa.string()),
-        pa.field("raw_text", pa.string()),
-        pa.field("detail", pa.string()),
-        *PROVENANCE_FIELDS,
-    ]
-)
+# A chunk is whole delivery days up to about this much delivered data, and at most this many
+# days: the engine keeps a Parquet writer open per day of a chunk.
+CHUNK_BYTES = 2 << 30
+CHUNK_DAYS = 7
 
 Parser = Callable[[BinaryIO, LandingFile], Iterator[ParseResult]]
-
-
-@dataclass(frozen=True)
-class BronzeTable:
-    """A bronze table: the source's columns as text, where a record sits, and provenance."""
-
-    name: str
-    columns: tuple[str, ...]
-    position_columns: tuple[str, ...] = ("source_line",)
-    # Columns safe to show in the UI: no names, addresses, identifiers or exact dates.
-    preview_columns: tuple[str, ...] = ()
-    # File names can carry identifiers (an Apple Health export named by device serial).
-    file_names_in_metadata: bool = True
-
-    @property
-    def schema(self) -> pa.Schema:
-        return pa.schema(
-            [pa.field(c, pa.string()) for c in self.columns]
-            + [pa.field(c, pa.int64()) for c in self.position_columns]
-            + list(PROVENANCE_FIELDS)
-        )
 
 
 @dataclass(frozen=True)
@@ -76,6 +59,8 @@ class Delivery:
     day: str
     file: LandingFile
     parse: Parser
+    # Set for files of one record a line that the engine can read and parse.
+    on_engine: EngineLineFormat | None = None
 
 
 @dataclass
@@ -104,6 +89,9 @@ class TableReport:
     version: int | None
     days: dict[str, DayCounts]
     preview: list[dict[str, str | None]] = field(default_factory=list)
+    # How many files each path read: the engine, or the Python parsers.
+    files_read_on_engine: int = 0
+    commits: int = 0
 
     @property
     def rows_written(self) -> int:
@@ -141,20 +129,29 @@ class BronzeWriter:
     """Writes one run's deliveries into bronze tables and one quarantine table."""
 
     def __init__(
-        self, lakehouse: LakehouseResource, landing: LandingZoneResource, quarantine_table: str
+        self,
+        lakehouse: LakehouseResource,
+        landing: LandingZoneResource,
+        quarantine_table: str,
+        *,
+        spark: SparkSession | None = None,
+        chunk_bytes: int = CHUNK_BYTES,
+        chunk_days: int = CHUNK_DAYS,
     ) -> None:
         self._lakehouse = lakehouse
         self._landing = landing
+        self._spark = spark
+        self._chunk_bytes, self._chunk_days = chunk_bytes, chunk_days
         self._storage = lakehouse.storage_options()
         self._quarantine_uri = lakehouse.table_uri("bronze", quarantine_table)
         self._ingested_at = dt.datetime.now(dt.timezone.utc)
+        self._staging = lakehouse.staging_uri(f"bronze-{uuid.uuid4().hex[:12]}")
         self._rejected: list[dict[str, object]] = []
+        self._rejected_on_engine: list[pa.Table] = []
         self._considered: dict[str, LandingFile] = {}
         self._days: set[str] = set()
 
-    def ingest(
-        self, table: BronzeTable, days: list[str], deliveries: list[Delivery]
-    ) -> TableReport:
+    def ingest(self, table: BronzeTable, days: list[str], deliveries: list[Delivery]) -> TableReport:
         """Ingest ``deliveries`` (files of ``days``) into ``table``; counts are kept per day."""
         uri = self._lakehouse.table_uri("bronze", table.name)
         known = self._ingested_content(uri, table.name)
@@ -170,16 +167,19 @@ class BronzeWriter:
                 continue
             todo.append(delivery)
 
+        # Content that brought records earlier in this run; an empty file (a header alone)
+        # repeats every day and is no re-delivery.
+        first_file_of: dict[str, str] = {}
+        for chunk in self._chunks(todo):
+            if self._spark is not None and any(d.on_engine for d in chunk):
+                report.version = self._write_on_engine(table, chunk, report, first_file_of)
+            else:
+                report.version = self._write_in_python(table, chunk, report, first_file_of)
+            report.commits += 1
         # A first run with nothing delivered still creates the (empty) table for downstream.
-        if todo or delta_tables.open_table(uri, self._storage) is None:
+        if not todo and delta_tables.open_table(uri, self._storage) is None:
             report.version = delta_tables.replace_where(
-                uri,
-                self._batches(table, todo, report),
-                table.schema,
-                predicate=self._files_predicate([d.file.relative_path for d in todo], todo)
-                if todo
-                else "false",
-                partition_by=[PARTITION_COLUMN],
+                uri, iter(()), table.schema, predicate="false", partition_by=[PARTITION_COLUMN],
                 storage_options=self._storage,
             )
         return report
@@ -187,13 +187,15 @@ class BronzeWriter:
     def commit_quarantine(self) -> QuarantineReport:
         """Replace the quarantine rows of every file this run considered; call it last."""
         reasons: dict[str, Counter[str]] = {day: Counter() for day in sorted(self._days)}
-        for row in self._rejected:
-            reasons[row["delivery_date"].isoformat()][str(row["reason"])] += 1
+        rejected = pa.concat_tables([pa.Table.from_pylist(self._rejected, schema=QUARANTINE_SCHEMA),
+                                     *self._rejected_on_engine])
+        for row in rejected.group_by([PARTITION_COLUMN, "reason"]).aggregate([("reason", "count")]).to_pylist():
+            reasons[row[PARTITION_COLUMN].isoformat()][row["reason"]] += row["reason_count"]
         report = QuarantineReport(self._quarantine_uri, None, reasons)
         if self._considered or delta_tables.open_table(self._quarantine_uri, self._storage) is None:
             report.version = delta_tables.replace_where(
                 self._quarantine_uri,
-                _to_batches(self._rejected, QUARANTINE_SCHEMA),
+                iter(rejected.to_batches(max_chunksize=BATCH_ROWS)),
                 QUARANTINE_SCHEMA,
                 predicate=self._files_predicate(list(self._considered), None)
                 if self._considered
@@ -202,6 +204,116 @@ class BronzeWriter:
                 storage_options=self._storage,
             )
         return report
+
+    def _chunks(self, todo: list[Delivery]) -> Iterator[list[Delivery]]:
+        """Whole delivery days, in order, up to the chunk's bytes and days."""
+        chunk: list[Delivery] = []
+        size, days = 0, set()
+        for delivery in todo:
+            new_day = delivery.day not in days
+            if chunk and new_day and (size >= self._chunk_bytes or len(days) >= self._chunk_days):
+                yield chunk
+                chunk, size, days = [], 0, set()
+            chunk.append(delivery)
+            days.add(delivery.day)
+            size += delivery.file.size_bytes
+        if chunk:
+            yield chunk
+
+    def _write_in_python(
+        self, table: BronzeTable, chunk: list[Delivery], report: TableReport, first_file_of: dict[str, str]
+    ) -> int:
+        return delta_tables.replace_where(
+            report.uri,
+            self._batches(table, chunk, report, first_file_of),
+            table.schema,
+            predicate=self._files_predicate([d.file.relative_path for d in chunk], chunk),
+            partition_by=[PARTITION_COLUMN],
+            storage_options=self._storage,
+        )
+
+    def _write_on_engine(
+        self, table: BronzeTable, chunk: list[Delivery], report: TableReport, first_file_of: dict[str, str]
+    ) -> int:
+        """One engine commit for the chunk: the engine's files and the Python parsers' rows."""
+        spark = self._spark
+        staging = f"{self._staging}/{table.name}"
+        on_engine: list[Delivery] = []
+        in_python: list[Delivery] = []
+        for delivery in chunk:
+            path, digest = delivery.file.relative_path, delivery.file.sha256
+            if digest in first_file_of:
+                report.days[delivery.day].files_skipped[path] = first_file_of[digest]
+            elif delivery.on_engine is not None:
+                on_engine.append(delivery)
+                if self._holds_lines(delivery.file):
+                    first_file_of[digest] = path
+            else:
+                in_python.append(delivery)
+        frame = None
+        if in_python:
+            python_rows = f"{staging}/python-rows"
+            _write_parquet(python_rows, self._batches(table, in_python, report, first_file_of), table.schema)
+            frame = spark.read.schema(_spark_schema(table)).parquet(python_rows)
+        formats = {id(d.on_engine): d.on_engine for d in on_engine}
+        for line_format in formats.values():
+            files = [self._engine_file(d) for d in on_engine if d.on_engine is line_format]
+            read = bronze_engine.read_on_engine(
+                spark, table, line_format, files, ingested_at=self._ingested_at,
+                rejects_uri=f"{staging}/rejected",
+            )
+            frame = read if frame is None else frame.unionByName(read)
+        predicate = self._files_predicate([d.file.relative_path for d in on_engine + in_python], chunk)
+        spark_tables.replace_where(frame, report.uri, predicate=predicate, partition_by=[PARTITION_COLUMN])
+        self._count_engine_files(table, on_engine, report, predicate, f"{staging}/rejected")
+        report.files_read_on_engine += len(on_engine)
+        _remove(staging)
+        return spark_tables.version(report.uri)
+
+    def _count_engine_files(
+        self, table: BronzeTable, on_engine: list[Delivery], report: TableReport, predicate: str, rejects: str
+    ) -> None:
+        """Rows and rejections of the engine's files, read back from what was committed."""
+        written = spark_tables.read(self._spark, report.uri).where(predicate)
+        rows = {r["source_file"]: r["count"] for r in written.groupBy("source_file").count().collect()}
+        staged = bronze_engine.take_staged(rejects)
+        self._rejected_on_engine.append(staged)
+        quarantined = Counter(staged["source_file"].to_pylist())
+        for delivery in on_engine:
+            path = delivery.file.relative_path
+            counts = report.days[delivery.day]
+            counts.files_ingested.append(path)
+            counts.rows_written += rows.get(path, 0)
+            counts.rows_quarantined += quarantined.get(path, 0)
+            if not rows.get(path) and not quarantined.get(path):
+                counts.files_empty.append(path)
+            encoding = self._declared_encoding(delivery.file)
+            if encoding:
+                counts.files_decoded[path] = encoding
+        if len(report.preview) < PREVIEW_ROWS and table.preview_columns:
+            engine_files = [d.file.relative_path for d in on_engine]
+            sample = written.where(F.col("source_file").isin(engine_files)).select(*table.preview_columns)
+            report.preview.extend(r.asDict() for r in sample.limit(PREVIEW_ROWS - len(report.preview)).collect())
+
+    def _engine_file(self, delivery: Delivery) -> EngineFile:
+        file = delivery.file
+        return EngineFile(self._landing.uri(file), file.relative_path, file.sha256, delivery.day)
+
+    def _holds_lines(self, file: LandingFile) -> bool:
+        """Whether a file of one record a line holds any record (a non-blank line)."""
+        with self._landing.open(file) as delivered:
+            stream, _ = as_utf8(delivered)
+            head = stream.read(len(BOM)).removeprefix(BOM)
+            while head:
+                if head.strip():
+                    return True
+                head = stream.read(1 << 16)
+        return False
+
+    def _declared_encoding(self, file: LandingFile) -> str | None:
+        with self._landing.open(file) as delivered:
+            head = delivered.read(4)
+        return next((name for mark, _, name in MARKS if head.startswith(mark)), None)
 
     def _files_predicate(self, paths: list[str], deliveries: list[Delivery] | None) -> str:
         days = sorted({d.day for d in deliveries} if deliveries else self._days)
@@ -228,12 +340,9 @@ class BronzeWriter:
         return known
 
     def _batches(
-        self, table: BronzeTable, todo: list[Delivery], report: TableReport
+        self, table: BronzeTable, todo: list[Delivery], report: TableReport, first_file_of: dict[str, str]
     ) -> Iterator[pa.RecordBatch]:
         rows: list[dict[str, object]] = []
-        # Content that brought records earlier in this run; an empty file (a header alone)
-        # repeats every day and is no re-delivery.
-        first_file_of: dict[str, str] = {}
         for delivery in todo:
             path, digest = delivery.file.relative_path, delivery.file.sha256
             counts = report.days[delivery.day]
@@ -254,11 +363,11 @@ class BronzeWriter:
                     counts.files_decoded[path] = encoding
                 for result in delivery.parse(stream, delivery.file):
                     if isinstance(result, Rejected):
-                        self._reject(table, result, provenance)
+                        self._rejected.append(quarantine_row(table, result, provenance))
                         counts.rows_quarantined += 1
                         continue
                     row: dict[str, object] = dict(result.values)
-                    row.update(_positions(table.position_columns, result.position))
+                    row.update(positions(table.position_columns, result.position))
                     row.update(provenance)
                     rows.append(row)
                     counts.rows_written += 1
@@ -273,30 +382,6 @@ class BronzeWriter:
                 counts.files_empty.append(path)
         yield from _to_batches(rows, table.schema)
 
-    def _reject(self, table: BronzeTable, rejected: Rejected, provenance: dict[str, object]) -> None:
-        self._rejected.append(
-            {
-                "source_table": table.name,
-                "source_position": _describe_position(table.position_columns, rejected.position),
-                "reason": rejected.reason,
-                "raw_text": rejected.raw_text,
-                "detail": json.dumps(rejected.detail, sort_keys=True) if rejected.detail else None,
-                **provenance,
-            }
-        )
-
-
-def _positions(columns: tuple[str, ...], position: tuple[int, ...]) -> dict[str, int | None]:
-    padded = tuple(position) + (None,) * (len(columns) - len(position))
-    return dict(zip(columns, padded[: len(columns)]))
-
-
-def _describe_position(columns: tuple[str, ...], position: tuple[int, ...]) -> str:
-    """E.g. ``line 17`` or ``message 3, segment 5``."""
-    if not position:
-        return "whole file"
-    return ", ".join(f"{c.removeprefix('source_')} {v}" for c, v in zip(columns, position))
-
 
 def _first_file_per_hash(pairs: pa.Table) -> dict[str, str]:
     unique = pairs.group_by("source_file_sha256").aggregate([("source_file", "min")])
@@ -308,3 +393,28 @@ def _first_file_per_hash(pairs: pa.Table) -> dict[str, str]:
 def _to_batches(rows: list[dict[str, object]], schema: pa.Schema) -> Iterator[pa.RecordBatch]:
     if rows:
         yield pa.RecordBatch.from_pylist(rows, schema=schema)
+
+
+def _write_parquet(uri: str, batches: Iterator[pa.RecordBatch], schema: pa.Schema) -> None:
+    import pyarrow.parquet as pq
+
+    filesystem, folder = storage.arrow_filesystem(uri)
+    filesystem.create_dir(folder, recursive=True)
+    with pq.ParquetWriter(f"{folder}/part-0.parquet", schema, filesystem=filesystem) as writer:
+        for batch in batches:
+            writer.write_batch(batch)
+
+
+def _spark_schema(table: BronzeTable):
+    from pyspark.sql import types as T
+
+    kinds = {pa.string(): T.StringType(), pa.int64(): T.LongType(), pa.date32(): T.DateType(),
+             pa.timestamp("us", tz="UTC"): T.TimestampType()}
+    return T.StructType([T.StructField(f.name, kinds[f.type]) for f in table.schema])
+
+
+def _remove(uri: str) -> None:
+    filesystem, folder = storage.arrow_filesystem(uri)
+    if filesystem.get_file_info(folder).type != 0:  # FileType.NotFound
+        filesystem.delete_dir(folder)
+

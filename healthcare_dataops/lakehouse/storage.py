@@ -32,3 +32,33 @@ def storage_options(uri: str) -> dict[str, str]:
     # delta-rs commits to S3 with conditional writes; no external lock table is needed.
     options.setdefault("AWS_S3_ALLOW_UNSAFE_RENAME", "false")
     return options
+
+
+def arrow_filesystem(uri: str):
+    """(pyarrow filesystem, path within it) for a local path or an ``s3://`` URI.
+
+    S3 goes through the same AWS variables as delta-rs and the engine, endpoint included, so
+    code on the engine's workers reaches the landing zone and the lakehouse as they do.
+    """
+    from pyarrow import fs
+
+    if not is_s3(uri):
+        return fs.LocalFileSystem(), os.path.abspath(uri)
+    endpoint = os.environ.get("AWS_ENDPOINT_URL")
+    scheme, _, host = (endpoint or "").rpartition("://")
+    s3 = fs.S3FileSystem(
+        region=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION"),
+        access_key=os.environ.get("AWS_ACCESS_KEY_ID"),
+        secret_key=os.environ.get("AWS_SECRET_ACCESS_KEY"),
+        session_token=os.environ.get("AWS_SESSION_TOKEN"),
+        endpoint_override=host or None,
+        scheme=scheme or "https",
+    )
+    return s3, uri.split("://", 1)[1]
+
+
+def arrow_selector(path: str):
+    """Every file directly in ``path``; none where the folder does not exist."""
+    from pyarrow import fs
+
+    return fs.FileSelector(path, allow_not_found=True)

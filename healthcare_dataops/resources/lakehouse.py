@@ -23,5 +23,11 @@ class LakehouseResource(dg.ConfigurableResource):
         """Where rendered reports go, beside the layers: ``<root>/reports/<name>``."""
         return f"{self.root.rstrip('/')}/reports/{name}"
 
+    def staging_uri(self, name: str) -> str:
+        """A run's scratch folder beside the layers, ``<root>/_staging/<name>``: what a step
+        stages between two engine jobs (rows parsed in Python, rejected records), removed by
+        the step once it has committed."""
+        return f"{self.root.rstrip('/')}/_staging/{name}"
+
     def storage_options(self) -> dict[str, str]:
         return storage.storage_options(self.root)

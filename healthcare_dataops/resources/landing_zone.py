@@ -60,6 +60,10 @@ class LandingZoneResource(dg.ConfigurableResource):
     def open(self, file: LandingFile) -> BinaryIO:
         return (Path(self.root) / file.relative_path).open("rb")
 
+    def uri(self, file: LandingFile) -> str:
+        """Where the engine's workers read the file: an absolute path (or ``s3://`` URI)."""
+        return str((Path(self.root) / file.relative_path).resolve())
+
     def delivery_days(self, source: str) -> list[str]:
         """The days ``source`` has delivered anything, oldest first."""
         folder = Path(self.root) / source

@@ -48,6 +48,9 @@ class S3LandingZoneResource(LandingZoneResource):
         spooled.seek(0)
         return spooled
 
+    def uri(self, file: LandingFile) -> str:
+        return f"{self.root.rstrip('/')}/{file.relative_path}"
+
     def delivery_days(self, source: str) -> list[str]:
         bucket, prefix = self._bucket_and_prefix()
         pages = self.s3.get_client().get_paginator("list_objects_v2").paginate(

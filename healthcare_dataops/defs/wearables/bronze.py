@@ -13,8 +13,9 @@ from healthcare_dataops.formats.synthea_csv import parse_enrollment_csv
 from healthcare_dataops.formats.unrecognised import reject_whole_file
 from healthcare_dataops.lakehouse.bronze import BronzeTable, BronzeWriter, Delivery
 from healthcare_dataops.lakehouse.metadata import bronze_result, quarantine_result
-from healthcare_dataops.resources import LakehouseResource, LandingZoneResource
+from healthcare_dataops.resources import LakehouseResource, LandingZoneResource, SparkResource
 from healthcare_dataops.resources.landing_zone import LandingFile
+from healthcare_dataops.transforms.openmhealth_lines import OPENMHEALTH_LINES
 
 WEARABLE_QUARANTINE = "wearable_bronze_quarantine"
 
@@ -37,6 +38,13 @@ def _apple_health(stream, file: LandingFile):
     return parse_apple_health(stream, device_id=file.name.split(".", 1)[0])
 
 
+def _reading_delivery(day: str, file: LandingFile) -> Delivery:
+    """Data points a line are read on the engine; documents and Apple Health XML in Python."""
+    parse = _reading_parser_for(file.name)
+    lines = file.name.lower().endswith(layout.OPENMHEALTH_LINE_SUFFIXES)
+    return Delivery(day, file, parse, on_engine=OPENMHEALTH_LINES if lines else None)
+
+
 def _reading_parser_for(file_name: str):
     name = file_name.lower()
     if name.endswith(layout.OPENMHEALTH_SUFFIXES):
@@ -53,6 +61,7 @@ def _reading_parser_for(file_name: str):
         bronze_spec(
             WEARABLE_READINGS_RAW.name,
             source=layout.WEARABLES,
+            on_engine=True,
             description="One row per wearable data point (Open mHealth JSON, Apple Health "
             "XML) as delivered, with its raw record, file and position. Holds device serials "
             "(PHI): only silver and later are de-identified.",
@@ -76,15 +85,22 @@ def wearable_bronze(
     context: dg.AssetExecutionContext,
     landing_zone: LandingZoneResource,
     lakehouse: LakehouseResource,
+    spark: SparkResource,
 ):
-    writer = BronzeWriter(lakehouse, landing_zone, WEARABLE_QUARANTINE)
+    writer = BronzeWriter(lakehouse, landing_zone, WEARABLE_QUARANTINE, spark=spark.spark_session)
+    readings, enrollments = wearable_deliveries(landing_zone, context.partition_keys)
+    for table, deliveries in ((WEARABLE_READINGS_RAW, readings), (WEARABLE_ENROLLMENTS_RAW, enrollments)):
+        yield bronze_result(context, writer.ingest(table, context.partition_keys, deliveries))
+    yield quarantine_result(context, WEARABLE_QUARANTINE, writer.commit_quarantine())
+
+
+def wearable_deliveries(landing_zone: LandingZoneResource, days: list[str]) -> tuple[list[Delivery], list[Delivery]]:
+    """The days' wearable files: (readings, enrollments)."""
     readings, enrollments = [], []
-    for day in context.partition_keys:
+    for day in days:
         for file in landing_zone.files(layout.WEARABLES, day):
             if file.name == layout.ENROLLMENT_FILE_NAME:
                 enrollments.append(Delivery(day, file, lambda s, _f: parse_enrollment_csv(s)))
             else:
-                readings.append(Delivery(day, file, _reading_parser_for(file.name)))
-    for table, deliveries in ((WEARABLE_READINGS_RAW, readings), (WEARABLE_ENROLLMENTS_RAW, enrollments)):
-        yield bronze_result(context, writer.ingest(table, context.partition_keys, deliveries))
-    yield quarantine_result(context, WEARABLE_QUARANTINE, writer.commit_quarantine())
+                readings.append(_reading_delivery(day, file))
+    return readings, enrollments
