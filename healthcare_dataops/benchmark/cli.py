@@ -16,8 +16,9 @@ from healthcare_dataops.benchmark.scales import SCALES, parse_scales
 def add_parser(subparsers) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(
         "benchmark",
-        help="generate feeds at named scales, run the whole graph cold through the Dagster CLI, time "
-        "the two heaviest steps beside DuckDB and JVM Spark, add one day, and write a markdown table",
+        help="generate feeds at named scales, run the whole graph cold through the Dagster CLI, set it beside "
+        "a DuckDB baseline from the same landing files, time the two heaviest steps beside DuckDB and JVM "
+        "Spark, add one day, and write a markdown table",
     )
     parser.add_argument("--scales", default="small", metavar="NAME,...",
                         help=f"some of {', '.join(f'{s.describe()}' for s in SCALES.values())} (default: %(default)s)")
@@ -27,6 +28,10 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                         help="where feeds, lakehouse and instance go, a folder per scale, emptied first "
                         "(default: a new temporary folder)")
     parser.add_argument("--keep", action="store_true", help="keep the work folders (default: deleted)")
+    parser.add_argument("--backfill-days", default=None, metavar="N,N,...",
+                        help="instead of the runs above: generate the longest length's feeds once and run the whole "
+                        "graph cold over the first N days of them for each N (e.g. 30,90), each in a fresh "
+                        "lakehouse, and compare their wall time and peak memory")
     parser.add_argument("--render", type=Path, default=None, metavar="RESULTS.json",
                         help="run nothing: print the markdown of a results file written earlier, and rewrite "
                         "the .md beside it")
@@ -36,42 +41,53 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     # Here, not above: DuckDB and psutil come with the "bench" extra, which the image leaves out.
+    from healthcare_dataops.benchmark.backfill_run import parse_backfill_days, run_backfills
     from healthcare_dataops.benchmark.machine import describe_machine
     from healthcare_dataops.benchmark.scale_run import run_scale
 
     if args.render:
         return _render_again(args.render)
     scales = parse_scales(args.scales)
+    lengths = parse_backfill_days(args.backfill_days) if args.backfill_days else None
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="healthcare-dataops-benchmark-"))
     machine = describe_machine()
-    stem = args.results / f"{dt.date.today().isoformat()}-{'-'.join(s.name for s in scales)}"
-    results = []
+    names = "-".join(s.name for s in scales)
+    if lengths:
+        names += "-backfill-" + "-".join(map(str, lengths))
+    stem = args.results / f"{dt.date.today().isoformat()}-{names}"
+    results, backfills = [], []
     for scale in scales:
-        results.append(run_scale(scale, workdir / scale.name))
+        if lengths:
+            backfills.append(run_backfills(scale, lengths, workdir / f"{scale.name}-backfill"))
+        else:
+            results.append(run_scale(scale, workdir / scale.name))
         # After every scale: a later one that takes the machine down loses nothing before it.
-        _write(stem, machine, results)
+        _write(stem, machine, results, backfills)
     if not args.keep:
-        for folder in [workdir] if args.workdir is None else [r.workdir for r in results]:
+        for folder in [workdir] if args.workdir is None else [r.workdir for r in [*results, *backfills]]:
             shutil.rmtree(folder, ignore_errors=True)
     return 0
 
 
-def _write(stem: Path, machine: dict, results: list) -> None:
+def _write(stem: Path, machine: dict, results: list, backfills: list) -> None:
     from healthcare_dataops.benchmark.report import render
 
-    markdown, targets = render(results, machine)
+    markdown, targets = render(results, machine, backfills)
     stem.parent.mkdir(parents=True, exist_ok=True)
     stem.with_suffix(".md").write_text(markdown, encoding="utf-8")
     stem.with_suffix(".json").write_text(json.dumps(
         {"machine": machine, "scales": [r.to_json() for r in results],
+         "backfills": [b.to_json() for b in backfills],
          "targets": [{**t.__dict__, "met": t.met} for t in targets]}, indent=2, default=str), encoding="utf-8")
     print(markdown)
     print(f"results: {stem.with_suffix('.md')}")
 
 
 def _render_again(path: Path) -> int:
+    from healthcare_dataops.benchmark.backfill_run import BackfillResult
     from healthcare_dataops.benchmark.scale_run import ScaleResult
 
     saved = json.loads(path.read_text(encoding="utf-8"))
-    _write(path.with_suffix(""), saved["machine"], [ScaleResult.from_json(s) for s in saved["scales"]])
+    _write(path.with_suffix(""), saved["machine"], [ScaleResult.from_json(s) for s in saved["scales"]],
+           [BackfillResult.from_json(b) for b in saved.get("backfills", [])])
     return 0

@@ -39,7 +39,8 @@ class CliRun:
 
     def summary(self) -> dict[str, object]:
         return {"seconds": self.seconds, "peak_memory_bytes": self.peak_memory_bytes,
-                "launched_at": self.started_at, "failure": self.failure, "log": str(self.log)}
+                "launched_at": self.started_at, "failure": self.failure, "log": str(self.log),
+                "killed_at_memory_limit": self.killed_at_memory_limit}
 
 
 def materialize_all(

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from healthcare_dataops.benchmark.backfill_report import backfill_lines, backfill_target
+from healthcare_dataops.benchmark.end_to_end_report import end_to_end_lines
 from healthcare_dataops.benchmark.figures import HEAVY_STEPS, headline, layer_of, step_seconds, time_profile
+from healthcare_dataops.benchmark.markdown import count, value
 from healthcare_dataops.benchmark.run_stats import RunStats, StepStats
 from healthcare_dataops.benchmark.targets import GIB, Target, judge, judge_growth
 
@@ -36,20 +39,24 @@ MEMORY_REMEDIES = {
 CHECK_STEP_SUFFIXES = ("_expectations", "_warnings", "_conservation")
 
 
-def render(results: Sequence, machine: dict) -> tuple[str, list[Target]]:
+def render(results: Sequence, machine: dict, backfills: Sequence = ()) -> tuple[str, list[Target]]:
+    """``results``: ScaleResults; ``backfills``: BackfillResults, where ``--backfill-days`` ran."""
     lines = ["# healthcare-dataops benchmark", "", _machine_lines(machine), ""]
     targets: list[Target] = []
     for result in results:
         section, judged = _scale_section(result)
         lines += section
         targets += judged
+    for backfill in backfills:
+        lines += backfill_lines(backfill)
     by_scale = {r.scale.name: r for r in results}
     if "small" in by_scale and "medium" in by_scale:
         small, medium = (headline(by_scale[name])["cold_seconds"] for name in ("small", "medium"))
         targets.append(judge_growth(small, medium))
+    targets.append(backfill_target(backfills))
     lines += ["## Targets (2 cores, 24 GiB)", "", "| target | scale | limit | measured | verdict |",
               "|---|---|---:|---:|---|"]
-    lines += [f"| {t.name} | {t.scale} | {_value(t.limit, t.unit)} | {_value(t.measured, t.unit)} | {t.verdict()} |"
+    lines += [f"| {t.name} | {t.scale} | {value(t.limit, t.unit)} | {value(t.measured, t.unit)} | {t.verdict()} |"
               for t in targets]
     missed = [t for t in targets if t.met is False]
     if missed:
@@ -83,12 +90,14 @@ def _scale_section(result) -> tuple[list[str], list[Target]]:
     wall = result.cold["seconds"]
     for part, seconds in time_profile(result):
         lines.append(f"| {part} | {seconds:.1f} | {seconds / wall:.0%} |")
+    if result.end_to_end:
+        lines += ["", *end_to_end_lines(result, figures)]
     if result.complete:
         lines += ["", *_engine_lines(result, figures), "", *_incremental_lines(result, figures), "",
                   "### Drift", "",
                   f"`feature_drift_sensor` tick: median {figures['sensor_tick_seconds'] * 1000:.0f} ms of "
                   f"{len(result.sensor_tick.runs)} ticks ({result.sensor_tick.outcome}). "
-                  f"`feature_drift_report` step: {_value(figures['drift_report_seconds'], 's')}."]
+                  f"`feature_drift_report` step: {value(figures['drift_report_seconds'], 's')}."]
     else:
         lines += ["", "The engines, one more day and the drift sensor need the cold run's tables: not measured."]
     lines.append("")
@@ -127,10 +136,10 @@ def _engine_lines(result, figures) -> list[str]:
         seconds = {engine: engines[engine]["steps"][step]["seconds"] for engine in engines}
         pipeline = step_seconds(result.cold_stats, step)
         lines.append(
-            f"| {step} | {engines['duckdb']['steps'][step]['rows_in']:,} | {_value(pipeline, '')} "
+            f"| {step} | {engines['duckdb']['steps'][step]['rows_in']:,} | {value(pipeline, '')} "
             f"| {seconds['sail']:.2f} | {seconds['duckdb']:.2f} | {seconds['local[*]']:.2f} "
-            f"| {_value(ratios['pipeline_over_duckdb'], '×')} | {_value(ratios['sail_over_duckdb'], '×')} "
-            f"| {_value(ratios['jvm_over_duckdb'], '×')} | {_value(ratios['jvm_over_sail'], '×')} |"
+            f"| {value(ratios['pipeline_over_duckdb'], '×')} | {value(ratios['sail_over_duckdb'], '×')} "
+            f"| {value(ratios['jvm_over_duckdb'], '×')} | {value(ratios['jvm_over_sail'], '×')} |"
         )
     rows = {engine: [engines[engine]["steps"][s]["rows_out"] for s in HEAVY_STEPS] for engine in engines}
     same = len({tuple(r) for r in rows.values()}) == 1
@@ -149,7 +158,7 @@ def _incremental_lines(result, figures) -> list[str]:
         f"{figures['incremental_seconds']:.1f} s wall (peak memory "
         f"{result.incremental['peak_memory_bytes'] / GIB:.2f} GiB): "
         f"**{figures['incremental_ratio']:.1%}** of the cold run's {figures['cold_seconds']:.1f} s; "
-        f"its steps took {_value(figures['incremental_steps_ratio'], '%')} of the same steps in the cold run.", "",
+        f"its steps took {value(figures['incremental_steps_ratio'], '%')} of the same steps in the cold run.", "",
         "| slowest steps | seconds |", "|---|---:|",
         *[f"| {s.step} | {s.seconds:.1f} |" for s in sorted(stats.steps, key=lambda s: -s.seconds)[:6]],
     ]
@@ -183,7 +192,7 @@ def _memory_remedies(result) -> list[str]:
 
 def _step_row(step: StepStats) -> str:
     rate, peak = step.rows_per_second, step.peak_memory_bytes
-    return (f"| {step.step} | {_count(step.rows_in)} | {_count(step.rows_out)} | {_count(step.rows_quarantined)} "
+    return (f"| {step.step} | {count(step.rows_in)} | {count(step.rows_out)} | {count(step.rows_quarantined)} "
             f"| {step.seconds:.1f} | {f'{rate:,.0f}' if rate else ''} | {f'{peak / GIB:.2f}' if peak else ''} |")
 
 
@@ -194,18 +203,4 @@ def _machine_lines(machine: dict) -> str:
 
 
 def _rows(rows: dict[str, int]) -> str:
-    return ", ".join(f"{name} {count:,}" for name, count in sorted(rows.items()))
-
-
-def _count(value: int | None) -> str:
-    return "" if value is None else f"{value:,}"
-
-
-def _value(value: float | None, unit: str) -> str:
-    if value is None:
-        return "n/a"
-    if unit == "%":
-        return f"{value:.0%}"
-    if unit == "":
-        return f"{value:.3g}" if value < 1 else f"{value:.1f}"
-    return f"{value:.2f} {unit}" if unit != "×" else f"{value:.2f}×"
+    return ", ".join(f"{name} {n:,}" for name, n in sorted(rows.items()))

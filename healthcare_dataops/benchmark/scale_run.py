@@ -1,4 +1,5 @@
-"""One scale, end to end: feeds, the cold full graph, the engines, one more day, the sensor."""
+"""One scale, end to end: feeds, the cold full graph, the end-to-end DuckDB baseline, the
+engines, one more day, the sensor."""
 
 from __future__ import annotations
 
@@ -45,6 +46,8 @@ class ScaleResult:
     incremental_stats: RunStats | None = None
     engines: dict[str, dict] | None = None
     sensor_tick: SensorTick | None = None
+    # The DuckDB baseline from the cold run's landing files (``end_to_end_timing``).
+    end_to_end: dict | None = None
 
     @property
     def complete(self) -> bool:
@@ -63,6 +66,7 @@ class ScaleResult:
             Scale(**data["scale"]), Path(data["workdir"]), data["generated"], data["cold"],
             run_stats(data["cold_stats"]), data["incremental"], run_stats(data["incremental_stats"]),
             data["engines"], SensorTick(**data["sensor_tick"]) if data["sensor_tick"] else None,
+            data.get("end_to_end"),
         )
 
 
@@ -75,7 +79,7 @@ def run_scale(scale: Scale, workdir: Path, log=print) -> ScaleResult:
     log(f"[{scale.name}] generating {scale.patients:,} patients × {scale.days + 1} days")
     summary = generate(Options(landing=workdir / "landing", side=workdir / "generator", patients=scale.patients,
                                days=scale.days + 1, start_date=START, epoch=START))
-    generated = _generated(summary, workdir / "landing")
+    generated = generated_feeds(summary, workdir / "landing")
 
     log(f"[{scale.name}] the full graph, cold, for {days[0]}...{days[-2]}")
     cold = dagster_cli.materialize_all(
@@ -85,6 +89,10 @@ def run_scale(scale: Scale, workdir: Path, log=print) -> ScaleResult:
     cold_stats = latest_run_stats(workdir / "dagster_home", parents)
     attach_peak_memory(cold_stats, cold.memory_samples)
     result = ScaleResult(scale, workdir, generated, cold.summary(), cold_stats)
+
+    # From the files alone: measured even where the cold run failed, beside the steps it finished.
+    log(f"[{scale.name}] the same landing files end to end on DuckDB")
+    result.end_to_end = time_end_to_end(workdir / "landing", (days[0], days[-2]), workdir / "end_to_end", env)
     if cold.failure:
         log(f"[{scale.name}] the cold run {cold.failure} in {cold_stats.stopped_in} (log {cold.log})")
         return result
@@ -125,16 +133,28 @@ def pipeline_env(workdir: Path) -> dict[str, str]:
 
 
 def time_engine(engine: str, inputs: Path, out: Path, env: dict[str, str]) -> dict:
-    command = [sys.executable, "-m", "healthcare_dataops.benchmark.engine_timing",
-               "--engine", engine, "--inputs", str(inputs), "--out", str(out / engine)]
+    result = timing_process("engine_timing", ["--engine", engine, "--inputs", str(inputs), "--out", str(out / engine)],
+                            {**env, "SPARK_DRIVER_MEMORY": JVM_DRIVER_MEMORY})
+    shutil.rmtree(out / engine, ignore_errors=True)
+    return result
+
+
+def time_end_to_end(landing: Path, days: tuple[dt.date, dt.date], out: Path, env: dict[str, str]) -> dict:
+    """The baseline over the days the cold run covered (the landing folder holds one more)."""
+    first, last = days
+    return timing_process("end_to_end_timing", ["--landing", str(landing), "--first-day", first.isoformat(),
+                                                "--last-day", last.isoformat(), "--out", str(out)], env)
+
+
+def timing_process(module: str, arguments: list[str], env: dict[str, str]) -> dict:
+    """A timing module's JSON, with its process's seconds and peak memory (its whole tree)."""
+    command = [sys.executable, "-m", f"healthcare_dataops.benchmark.{module}", *arguments]
     started = time.perf_counter()
-    process = subprocess.Popen(command, env={**env, "SPARK_DRIVER_MEMORY": JVM_DRIVER_MEMORY},
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     with PeakMemory(process.pid) as memory:
         stdout, stderr = process.communicate()
     if process.returncode != 0:
-        raise RuntimeError(f"{engine} timing exited with {process.returncode}:\n{stderr[-3000:]}")
-    shutil.rmtree(out / engine, ignore_errors=True)
+        raise RuntimeError(f"{module} {' '.join(arguments)} exited with {process.returncode}:\n{stderr[-3000:]}")
     result = json.loads(stdout.strip().splitlines()[-1])
     return {**result, "process_seconds": time.perf_counter() - started, "peak_memory_bytes": memory.peak_bytes}
 
@@ -150,7 +170,7 @@ def asset_parents() -> dict[str, list[str]]:
             for key in graph.get_all_asset_keys()}
 
 
-def _generated(summary: Summary, landing: Path) -> dict[str, object]:
+def generated_feeds(summary: Summary, landing: Path) -> dict[str, object]:
     files = [p for p in landing.rglob("*") if p.is_file()]
     return {"seconds": summary.seconds, "files": len(files), "bytes": sum(p.stat().st_size for p in files),
             "rows": dict(summary.rows)}
