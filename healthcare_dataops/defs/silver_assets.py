@@ -1,7 +1,9 @@
 """How a silver table is built from its bronze table: one multi-asset per table.
 
-Each yields the table and its quarantine, reads the run's delivery days from bronze, runs
-the table's transform on the shared Spark session, and writes through ``write_batch``.
+Each yields the table and its quarantine. It reads the run's delivery days from bronze a
+chunk at a time (whole days, up to ``SILVER_CHUNK_ROWS`` bronze rows: memory follows the
+chunk, not the backfill), runs the table's transform on the shared Spark session, and writes
+each chunk through ``write_batch``.
 """
 
 from collections.abc import Callable
@@ -13,20 +15,25 @@ from pyspark.sql import DataFrame, SparkSession
 from healthcare_dataops.defs.layers import silver_spec
 from healthcare_dataops.defs.partitions import delivery_day_partitions
 from healthcare_dataops.defs.retries import IO_RETRY_POLICY
-from healthcare_dataops.lakehouse import spark_tables
+from healthcare_dataops.lakehouse import spark_tables, storage
+from healthcare_dataops.lakehouse.chunks import day_chunks
 from healthcare_dataops.lakehouse.metadata import silver_results
 from healthcare_dataops.lakehouse.silver import (
     SilverTable,
+    merge_reports,
     require_known_patients,
     write_batch,
 )
-
-PATIENTS = "patients"
 from healthcare_dataops.resources import (
     LakehouseResource,
     PseudonymizationResource,
     SparkResource,
 )
+
+PATIENTS = "patients"
+# Bronze rows one chunk conforms and merges at once; a day with more is a chunk of its own.
+SILVER_CHUNK_ROWS = 2_000_000
+SILVER_CHUNK_DAYS = 31
 
 
 @dataclass(frozen=True)
@@ -87,20 +94,31 @@ def silver_multi_asset(build: SilverBuild) -> dg.AssetsDefinition:
         pseudonymization: PseudonymizationResource,
     ):
         session = spark.spark_session
-        days = context.partition_keys
-        raw = spark_tables.read_days(session, lakehouse.table_uri("bronze", build.bronze_table), days)
+        bronze_uri = lakehouse.table_uri("bronze", build.bronze_table)
         key = pseudonymization.key_bytes(context.log)
-        conformed = build.conform(Batch(raw, session, key, lakehouse, list(days)))
-        if build.needs_known_patient:
-            patients = spark_tables.read(session, lakehouse.table_uri("silver", PATIENTS))
-            conformed = require_known_patients(conformed, patients)
-        report = write_batch(
-            conformed,
-            table=table,
-            table_uri=lakehouse.table_uri("silver", table.name),
-            quarantine_uri=lakehouse.table_uri("silver", table.quarantine_name),
-            days=days,
-        )
-        yield from silver_results(context, report, engine_startup_seconds=spark.startup_seconds)
+        patients = spark_tables.read(session, lakehouse.table_uri("silver", PATIENTS)) if build.needs_known_patient else None
+        chunks = day_chunks(context.partition_keys, spark_tables.rows_per_partition(bronze_uri),
+                            max_weight=SILVER_CHUNK_ROWS, max_days=SILVER_CHUNK_DAYS)
+        reports = []
+        for number, days in enumerate(chunks):
+            raw = spark_tables.read_days(session, bronze_uri, days)
+            conformed = build.conform(Batch(raw, session, key, lakehouse, list(days)))
+            if patients is not None:
+                conformed = require_known_patients(conformed, patients)
+            staging = lakehouse.staging_uri(f"{table.name}-{context.run.run_id[:8]}-{number}")
+            try:
+                reports.append(write_batch(
+                    conformed,
+                    table=table,
+                    table_uri=lakehouse.table_uri("silver", table.name),
+                    quarantine_uri=lakehouse.table_uri("silver", table.quarantine_name),
+                    days=days,
+                    staging_uri=staging,
+                ))
+            finally:
+                storage.remove_tree(staging)
+        if len(chunks) > 1:
+            context.log.info(f"{table.name}: {len(context.partition_keys)} delivery days in {len(chunks)} chunks")
+        yield from silver_results(context, merge_reports(reports), engine_startup_seconds=spark.startup_seconds)
 
     return _silver

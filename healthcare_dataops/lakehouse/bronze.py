@@ -32,6 +32,7 @@ from healthcare_dataops.formats.raw_text import BOM
 from healthcare_dataops.formats.records import ParseResult, Rejected
 from healthcare_dataops.lakehouse import bronze_engine, delta_tables, spark_tables, storage
 from healthcare_dataops.lakehouse.bronze_engine import EngineFile, EngineLineFormat
+from healthcare_dataops.lakehouse.chunks import day_chunks
 from healthcare_dataops.lakehouse.bronze_records import (
     PARTITION_COLUMN,
     QUARANTINE_SCHEMA,
@@ -207,18 +208,13 @@ class BronzeWriter:
 
     def _chunks(self, todo: list[Delivery]) -> Iterator[list[Delivery]]:
         """Whole delivery days, in order, up to the chunk's bytes and days."""
-        chunk: list[Delivery] = []
-        size, days = 0, set()
+        days = list(dict.fromkeys(d.day for d in todo))
+        size: dict[str, int] = {}
         for delivery in todo:
-            new_day = delivery.day not in days
-            if chunk and new_day and (size >= self._chunk_bytes or len(days) >= self._chunk_days):
-                yield chunk
-                chunk, size, days = [], 0, set()
-            chunk.append(delivery)
-            days.add(delivery.day)
-            size += delivery.file.size_bytes
-        if chunk:
-            yield chunk
+            size[delivery.day] = size.get(delivery.day, 0) + delivery.file.size_bytes
+        for chunk in day_chunks(days, size, max_weight=self._chunk_bytes, max_days=self._chunk_days):
+            included = set(chunk)
+            yield [d for d in todo if d.day in included]
 
     def _write_in_python(
         self, table: BronzeTable, chunk: list[Delivery], report: TableReport, first_file_of: dict[str, str]
@@ -267,7 +263,7 @@ class BronzeWriter:
         spark_tables.replace_where(frame, report.uri, predicate=predicate, partition_by=[PARTITION_COLUMN])
         self._count_engine_files(table, on_engine, report, predicate, f"{staging}/rejected")
         report.files_read_on_engine += len(on_engine)
-        _remove(staging)
+        storage.remove_tree(staging)
         return spark_tables.version(report.uri)
 
     def _count_engine_files(
@@ -411,10 +407,3 @@ def _spark_schema(table: BronzeTable):
     kinds = {pa.string(): T.StringType(), pa.int64(): T.LongType(), pa.date32(): T.DateType(),
              pa.timestamp("us", tz="UTC"): T.TimestampType()}
     return T.StructType([T.StructField(f.name, kinds[f.type]) for f in table.schema])
-
-
-def _remove(uri: str) -> None:
-    filesystem, folder = storage.arrow_filesystem(uri)
-    if filesystem.get_file_info(folder).type != 0:  # FileType.NotFound
-        filesystem.delete_dir(folder)
-

@@ -1,11 +1,12 @@
 """Conformed rows → a silver Delta table and its quarantine, with every row accounted for.
 
 A silver transform returns one DataFrame: every bronze row of the batch, conformed, with
-``quarantine_reason`` set where the row cannot go to silver. This module splits it: rows
-with a reason go to the table's quarantine (replacing the batch's earlier quarantine rows),
-the others are de-duplicated by the table's key (the newest delivery wins) and merged into
-the silver table. It counts each outcome in the same pass, so conservation can be checked:
-bronze rows = silver rows + quarantined + duplicates removed.
+``quarantine_reason`` set where the row cannot go to silver. This module labels each row once
+(quarantined, written, or a duplicate: the newest delivery of a key wins) and stages the
+labelled batch, so the transform, its pseudonyms and the de-duplication are computed once.
+From the staged batch it counts each outcome, replaces the batch's quarantine rows, and
+merges the written rows into the silver table, so conservation can be checked: bronze rows
+= silver rows + quarantined + duplicates removed.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from pyspark.sql import DataFrame, Window
+from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
 from healthcare_dataops.lakehouse import spark_tables
@@ -31,6 +32,10 @@ class SilverTable:
     columns: tuple[str, ...]
     keys: tuple[str, ...]
     partition_by: tuple[str, ...] = ("delivery_date",)
+    # Whether a row's key decides its partition (a reading's time its day): a MERGE then reads
+    # only the partitions of the batch. Not so for tables partitioned by delivery day, where
+    # a later delivery of a key finds its row in an older day's partition.
+    key_decides_partition: bool = False
 
     @property
     def quarantine_name(self) -> str:
@@ -64,11 +69,15 @@ class SilverBatchReport:
 
 
 def outcomes(conformed: DataFrame, table: SilverTable) -> DataFrame:
-    """Each row labelled ``written``, ``duplicates`` or ``quarantined``."""
+    """Each row labelled ``written``, ``duplicates`` or ``quarantined``.
+
+    Of two deliveries of a key the newer day wins, then the later file content, then the
+    later position in the file: by its numbers (line 1003 after line 998), not its text.
+    """
     newest_first = Window.partitionBy(F.col(REASON).isNull(), *table.keys).orderBy(
         F.col("delivery_date").desc(),
         F.col("source_file_sha256").desc(),
-        F.col("source_position").desc(),
+        position_order(F.col("source_position")).desc(),
     )
     return conformed.withColumn(
         "_outcome",
@@ -78,12 +87,28 @@ def outcomes(conformed: DataFrame, table: SilverTable) -> DataFrame:
     )
 
 
+def position_order(position: Column) -> Column:
+    """``line 17``, ``record 17`` or ``message 3, segment 5`` as a number that sorts as the
+    position does (segments below a million per message)."""
+    first = F.regexp_extract(position, r"^[a-z]+ ([0-9]{1,12})", 1)
+    second = F.regexp_extract(position, r", [a-z]+ ([0-9]{1,6})\z", 1)
+    number = lambda text: F.when(text != "", text.cast("long")).otherwise(F.lit(0))  # noqa: E731
+    return number(first) * 1_000_000 + number(second)
+
+
 def write_batch(
-    conformed: DataFrame, *, table: SilverTable, table_uri: str, quarantine_uri: str, days: Sequence[str]
+    conformed: DataFrame,
+    *,
+    table: SilverTable,
+    table_uri: str,
+    quarantine_uri: str,
+    days: Sequence[str],
+    staging_uri: str,
 ) -> SilverBatchReport:
+    """Label, stage, count, quarantine and merge one batch (a chunk of delivery days)."""
     started = time.perf_counter()
-    labelled = outcomes(conformed, table)
     report = SilverBatchReport(table, {day: DayOutcome() for day in days})
+    labelled = spark_tables.stage(outcomes(conformed, table), staging_uri)
     for row in labelled.groupBy("delivery_date", "_outcome", REASON).count().collect():
         day = report.days.setdefault(row["delivery_date"].isoformat(), DayOutcome())
         setattr(day, row["_outcome"], getattr(day, row["_outcome"]) + row["count"])
@@ -103,11 +128,30 @@ def write_batch(
         partition_by=["delivery_date"],
     )
     written = labelled.where(F.col("_outcome") == "written").select(*table.columns)
-    spark_tables.upsert(written, table_uri, keys=table.keys, partition_by=table.partition_by)
+    spark_tables.upsert(
+        written, table_uri, keys=table.keys, partition_by=table.partition_by,
+        target_partitions=_partitions_of(written, table) if table.key_decides_partition else None,
+    )
     report.version = spark_tables.version(table_uri)
     report.quarantine_version = spark_tables.version(quarantine_uri)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _partitions_of(rows: DataFrame, table: SilverTable) -> dict[str, list]:
+    """The partition values the batch's rows have: the only partitions their keys can match."""
+    found = rows.select(*table.partition_by).distinct().collect()
+    return {column: sorted({r[column] for r in found if r[column] is not None}) for column in table.partition_by}
+
+
+def merge_reports(reports: Sequence[SilverBatchReport]) -> SilverBatchReport:
+    """The chunks of one run as one report: their days, the last versions, the time summed."""
+    merged = SilverBatchReport(reports[0].table, {})
+    for report in reports:
+        merged.days.update(report.days)
+        merged.version, merged.quarantine_version = report.version, report.quarantine_version
+        merged.seconds += report.seconds
+    return merged
 
 
 def detail(**columns) -> F.Column:

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
+import pyarrow as pa
 from deltalake import DeltaTable
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
@@ -54,11 +55,16 @@ def upsert(
     keys: Sequence[str],
     partition_by: Sequence[str],
     newer: str = "delivery_date",
+    target_partitions: Mapping[str, Sequence[dt.date]] | None = None,
 ) -> None:
     """MERGE ``frame`` into the table by ``keys``; a row replaces one not newer than itself.
 
     Re-running a batch, or running an older batch after a newer one, changes nothing: no
     duplicates, and an older delivery never overwrites a newer one.
+
+    ``target_partitions`` names the only partitions a matching row can be in, for tables whose
+    key decides the partition (a reading's time, its day): the MERGE then reads those alone.
+    It must hold every value the batch's rows have, or rows would be inserted twice.
     """
     if not exists(uri):
         frame.write.format("delta").partitionBy(*partition_by).mode("overwrite").save(uri)
@@ -66,7 +72,11 @@ def upsert(
     spark = frame.sparkSession
     view = f"silver_batch_{next(_view_names)}"
     frame.createOrReplaceTempView(view)
-    on = " AND ".join(f"t.`{k}` <=> s.`{k}`" for k in keys)
+    on = " AND ".join(
+        [f"t.`{k}` <=> s.`{k}`" for k in keys]
+        + [days_predicate([d.isoformat() for d in values], column=f"t.`{column}`")
+           for column, values in (target_partitions or {}).items() if values]
+    )
     try:
         spark.sql(
             f"MERGE INTO delta.`{uri}` AS t USING {view} AS s ON {on} "
@@ -80,3 +90,26 @@ def upsert(
 def days_predicate(days: Sequence[str], column: str = "delivery_date") -> str:
     quoted = ", ".join(f"DATE'{d}'" for d in days)
     return f"{column} IN ({quoted})"
+
+
+def stage(frame: DataFrame, uri: str) -> DataFrame:
+    """``frame`` computed once, written to ``uri`` as Parquet, and read back from there.
+
+    For a batch several writes read (its counts, its quarantine, its MERGE): each would
+    compute it again from bronze otherwise. The caller removes ``uri`` when done.
+    """
+    frame.write.mode("overwrite").parquet(uri)
+    # The schema given: an empty batch writes no file to read it from.
+    return frame.sparkSession.read.schema(frame.schema).parquet(uri)
+
+
+def rows_per_partition(uri: str, column: str = "delivery_date") -> dict[str, int]:
+    """Rows per value of a partition column, from the Delta log's file statistics: no scan."""
+    table = DeltaTable(uri, storage_options=storage.storage_options(uri))
+    actions = pa.table(table.get_add_actions(flatten=True))
+    partition = actions.column(f"partition.{column}").to_pylist()
+    counts: dict[str, int] = {}
+    for value, rows in zip(partition, actions.column("num_records").to_pylist()):
+        day = value.isoformat() if isinstance(value, dt.date) else str(value)
+        counts[day] = counts.get(day, 0) + (rows or 0)
+    return counts

@@ -62,3 +62,12 @@ def arrow_selector(path: str):
     from pyarrow import fs
 
     return fs.FileSelector(path, allow_not_found=True)
+
+
+def remove_tree(uri: str) -> None:
+    """Delete a folder (local or S3) and everything under it; nothing where it is absent."""
+    from pyarrow import fs
+
+    filesystem, folder = arrow_filesystem(uri)
+    if filesystem.get_file_info(folder).type != fs.FileType.NotFound:
+        filesystem.delete_dir(folder)

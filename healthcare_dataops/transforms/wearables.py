@@ -38,6 +38,7 @@ WEARABLE_READINGS = SilverTable(
      "measured_date", *_LINEAGE),
     keys=("device_id", "measure", "measured_at"),
     partition_by=("measured_date",),
+    key_decides_partition=True,  # measured_date is the day of measured_at
 )
 VITALS_COLUMNS = (
     "patient_id", "measured_date", "hour_start", "heart_rate_mean", "heart_rate_min",
@@ -70,27 +71,34 @@ def conform_readings(raw: DataFrame, enrollments: DataFrame, measures: DataFrame
     is_apple = F.col("source_format") == "apple_health"
     parse = lambda c: F.when(is_apple, apple_health_timestamp(c)).otherwise(iso_timestamp(c))  # noqa: E731
     start = F.coalesce(parse(F.col("effective_date_time")), parse(F.col("start_date_time")))
+    # Pseudonyms and shifts per device and per owner, not per reading: each is two SHA-256
+    # digests, and a device sends thousands of readings a day.
+    devices = raw.select("device_id").distinct().select(
+        F.col("device_id").alias("_delivered_device"), pseudonym(F.col("device_id"), key, "device").alias("device")
+    )
     owners = enrollments.select(
-        F.col("device_id").alias("_device"), F.col("patient_id").alias("_owner")
+        F.col("device_id").alias("_device"),
+        F.col("patient_id").alias("_owner"),
+        shift_days(F.col("patient_id"), key).alias("_shift"),
     )
     rows = (
-        raw.select(
+        raw.join(F.broadcast(devices), on=F.col("device_id").eqNullSafe(F.col("_delivered_device")), how="left")
+        .select(
             "*",
-            pseudonym(F.col("device_id"), key, "device").alias("device"),
             start.alias("_start"),
             parse(F.col("end_date_time")).alias("_end"),
             parse(F.col("creation_date_time")).alias("_created"),
             to_double(F.col("value")).alias("_value"),
         )
-        .join(owners, on=F.col("device") == F.col("_device"), how="left")
+        .join(F.broadcast(owners), on=F.col("device") == F.col("_device"), how="left")
         .join(
-            measures,
+            F.broadcast(measures),
             on=(F.col("measure") == F.col("source_measure"))
             & (F.lower(F.trim(F.col("unit"))) == F.col("unit_lower")),
             how="left",
         )
     )
-    shift = shift_days(F.col("_owner"), key)
+    shift = F.col("_shift")
     delivery_end = F.unix_timestamp(F.date_add(F.col("delivery_date"), 1).cast("timestamp"))
     canonical = F.col("_value") * F.col("multiply_by") + F.col("add")
     measured_at = shift_timestamp(F.col("_start"), shift)

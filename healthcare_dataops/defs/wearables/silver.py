@@ -11,10 +11,14 @@ from healthcare_dataops.defs.retries import IO_RETRY_POLICY
 from healthcare_dataops.defs.silver_assets import SilverBuild, silver_multi_asset
 from healthcare_dataops.defs.wearables.bronze import WEARABLE_ENROLLMENTS_RAW, WEARABLE_READINGS_RAW
 from healthcare_dataops.lakehouse import spark_tables
+from healthcare_dataops.lakehouse.chunks import day_chunks
 from healthcare_dataops.resources import LakehouseResource, SparkResource
 from healthcare_dataops.transforms import wearables
 
 WEARABLE_VITALS = "wearable_vitals"
+# Readings one chunk of vitals aggregates at once (whole measured days).
+VITALS_CHUNK_READINGS = 4_000_000
+VITALS_CHUNK_DAYS = 31
 
 device_enrollments_silver = silver_multi_asset(
     SilverBuild(
@@ -69,20 +73,26 @@ def wearable_vitals(
         for row in batch.select("measured_date").distinct().collect()
         if row["measured_date"] is not None
     )
-    rows = 0
-    if touched or not spark_tables.exists(uri):
-        day_readings = spark_tables.read_days(session, readings_uri, touched, column="measured_date")
+    if not touched and not spark_tables.exists(uri):
+        spark_tables.replace_where(
+            wearables.hourly_vitals(spark_tables.read_days(session, readings_uri, [], column="measured_date")),
+            uri, predicate="false", partition_by=["measured_date"],
+        )
+    # A chunk of measured days at a time, each from all of its readings (late ones included).
+    per_day = spark_tables.rows_per_partition(readings_uri, "measured_date")
+    for days in day_chunks(touched, per_day, max_weight=VITALS_CHUNK_READINGS, max_days=VITALS_CHUNK_DAYS):
+        day_readings = spark_tables.read_days(session, readings_uri, days, column="measured_date")
         spark_tables.replace_where(
             wearables.hourly_vitals(day_readings),
             uri,
-            predicate=spark_tables.days_predicate(touched or ["1970-01-01"], column="measured_date"),
+            predicate=spark_tables.days_predicate(days, column="measured_date"),
             partition_by=["measured_date"],
         )
-        rows = spark_tables.read_days(session, uri, touched, column="measured_date").count()
+    written = spark_tables.rows_per_partition(uri, "measured_date") if spark_tables.exists(uri) else {}
     return dg.MaterializeResult(
         metadata={
             "measured_days_recomputed": dg.MetadataValue.json(touched),
-            "dagster/row_count": rows,
+            "dagster/row_count": sum(written.get(day, 0) for day in touched),
             "step_seconds": round(time.perf_counter() - started, 3),
         }
     )
