@@ -50,7 +50,7 @@ defs = dg.Definitions(
         *ehr_silver_checks,
         *lab_silver_checks,
         *wearable_silver_checks,
-        *patient_features_checks,
+        patient_features_checks,
     ],
     jobs=[daily_pipeline_job, retrain_job],
     schedules=[daily_pipeline_schedule, weekly_retrain_schedule],

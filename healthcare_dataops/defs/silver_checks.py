@@ -1,25 +1,27 @@
-"""Checks every silver table gets: its GX suites and a conservation check.
+"""Checks every silver table gets, in one step per table: its GX suites and conservation.
 
-Suites run on the run's batch (its delivery days) read back from Delta; the conservation
-check recounts bronze and quarantine rows from Delta and holds them against what the run's
-materializations recorded, so a transform that drops or multiplies rows fails loudly.
+Suites run on the run's rows (its delivery days) read back from Delta a chunk at a time; the
+conservation check recounts bronze and quarantine rows from Delta and holds them against what
+the run's materializations recorded, so a transform that drops or multiplies rows fails loudly.
 """
 
 import datetime as dt
 from collections.abc import Callable
 
 import dagster as dg
-import pandas
-import pyarrow as pa
 import pyarrow.compute as pc
 from deltalake import DeltaTable
 
+from healthcare_dataops.lakehouse import spark_tables
 from healthcare_dataops.lakehouse.silver import SilverTable
-from healthcare_dataops.quality import flag_unknown_values, gx_asset_checks, run_partition_keys
-from healthcare_dataops.resources import LakehouseResource
+from healthcare_dataops.quality import TableCheck, gx_table_checks, run_partition_keys
+from healthcare_dataops.quality.chunked_validation import DAYS_BEHIND
+from healthcare_dataops.quality.delta_check_batch import DeltaCheckBatch, DerivedColumn
+from healthcare_dataops.resources import LakehouseResource, SparkResource
+
+__all__ = ["DAYS_BEHIND", "EXAMPLE_COLUMNS", "UNKNOWN_PATIENT_FLAG", "silver_batch", "silver_checks"]
 
 UNKNOWN_PATIENT_FLAG = "unknown_patient"
-DAYS_BEHIND = "days_behind_run"
 # Pseudonyms and codes only: silver holds no PHI, and these explain a failure best.
 EXAMPLE_COLUMNS = {
     "patient_id", "encounter_id", "device_id", "analyte", "loinc_code", "code", "unit",
@@ -28,38 +30,34 @@ EXAMPLE_COLUMNS = {
 }
 
 
-def read_days(
-    lakehouse: LakehouseResource,
-    table: str,
-    days: list[str] | None,
-    column: str = "delivery_date",
-    *,
-    layer: str = "silver",
-    columns: list[str] | None = None,
-) -> pa.Table:
-    """``columns`` of ``table``'s rows of ``days`` (all rows where ``days`` is None)."""
-    uri = lakehouse.table_uri(layer, table)
-    dataset = DeltaTable(uri, storage_options=lakehouse.storage_options()).to_pyarrow_dataset()
-    where = pc.field(column).isin([dt.date.fromisoformat(d) for d in days]) if days else None
-    return dataset.to_table(columns=columns, filter=where)
+def silver_batch(
+    table: str, columns: tuple[str, ...], *, day_column: str = "delivery_date",
+    with_patients: bool = True, chunks_planned_by: tuple[str, str, str] | None = None,
+) -> Callable[..., DeltaCheckBatch]:
+    """The run's rows of ``table``, with a flag for patients silver does not know.
 
+    ``chunks_planned_by`` is the (layer, table, partition column) whose rows per day size the
+    chunks: by default the table's own delivery days; for a table partitioned otherwise, its
+    bronze table's (readings, by the day measured) or its own other partitions (vitals).
+    """
+    layer, planned_table, planned_column = chunks_planned_by or ("silver", table, "delivery_date")
 
-def batch_loader(table: str, *, day_column: str = "delivery_date", with_patients: bool = True):
-    """The run's rows of ``table``, with a flag for patients silver does not know and how
-    many days each row's delivery lags the run's last day (the freshness expectation)."""
-
-    def load(context, lakehouse: LakehouseResource) -> pandas.DataFrame:
-        days = run_partition_keys(context)
-        frame = read_days(lakehouse, table, days, day_column).to_pandas()
+    def batch(context, lakehouse: LakehouseResource, spark: SparkResource) -> DeltaCheckBatch:
+        uri = lakehouse.table_uri("silver", table)
+        derived = {}
         if with_patients:
-            known = read_days(lakehouse, "patients", None, columns=["patient_id"])["patient_id"]
-            frame = flag_unknown_values(frame, "patient_id", set(known.to_pylist()), UNKNOWN_PATIENT_FLAG)
-        if days:
-            last = dt.date.fromisoformat(max(days))
-            frame[DAYS_BEHIND] = [(last - d).days for d in frame[day_column]]
-        return frame
+            known = DeltaTable(lakehouse.table_uri("silver", "patients"), storage_options=lakehouse.storage_options())
+            ids = set(known.to_pyarrow_dataset().to_table(columns=["patient_id"])["patient_id"].to_pylist())
+            derived[UNKNOWN_PATIENT_FLAG] = DerivedColumn(
+                ("patient_id",), lambda frame: frame["patient_id"].where(frame["patient_id"].notna() & ~frame["patient_id"].isin(ids)))
+        return DeltaCheckBatch(
+            uri=uri, table_columns=columns, days=run_partition_keys(context), day_column=day_column,
+            spark=spark.spark_session,
+            rows_per_day=spark_tables.rows_per_partition(lakehouse.table_uri(layer, planned_table), planned_column),
+            derived=derived, schema_only=(DAYS_BEHIND,),
+        )
 
-    return load
+    return batch
 
 
 def silver_checks(
@@ -68,32 +66,28 @@ def silver_checks(
     bronze_table: str,
     critical: Callable,
     warnings: Callable,
-    load_batch: Callable | None = None,
+    batch: Callable | None = None,
 ) -> list[dg.AssetChecksDefinition]:
+    partitioned_by_day = "delivery_date" in table.partition_by
     return [
-        *gx_asset_checks(
+        gx_table_checks(
             asset=table.name,
             table_name=table.name,
-            load_batch=load_batch or batch_loader(table.name, with_patients=table.name != "patients"),
+            batch=batch or silver_batch(
+                table.name, table.columns, with_patients=table.name != "patients",
+                chunks_planned_by=None if partitioned_by_day else ("bronze", bronze_table, "delivery_date"),
+            ),
             critical=critical,
             warnings=warnings,
             additional_deps=[table.quarantine_name],
             example_columns_allowed=EXAMPLE_COLUMNS,
-        ),
-        conservation_check(table, bronze_table),
+            also=[conservation_check(table, bronze_table)],
+        )
     ]
 
 
-def conservation_check(table: SilverTable, bronze_table: str) -> dg.AssetChecksDefinition:
-    @dg.asset_check(
-        asset=table.name,
-        name="conservation",
-        blocking=True,
-        additional_deps=[bronze_table, table.quarantine_name],
-        description=f"Per delivery day: {bronze_table} rows = {table.name} rows written + "
-        "quarantined + duplicates removed. Fails if any row went missing.",
-    )
-    def _conservation(context: dg.AssetCheckExecutionContext, lakehouse: LakehouseResource):
+def conservation_check(table: SilverTable, bronze_table: str) -> TableCheck:
+    def conservation(context, lakehouse: LakehouseResource) -> dg.AssetCheckResult:
         days = run_partition_keys(context) or []
         bronze = _rows_per_day(lakehouse, "bronze", bronze_table, days)
         quarantined = _rows_per_day(lakehouse, "silver", table.quarantine_name, days)
@@ -107,6 +101,8 @@ def conservation_check(table: SilverTable, bronze_table: str) -> dg.AssetChecksD
                 broken.append(day)
             lines.append(f"| {day} | {bronze.get(day, 0)} | {written} | {quarantined.get(day, 0)} | {duplicates} | {'yes' if holds else 'NO'} |")
         return dg.AssetCheckResult(
+            asset_key=table.name,
+            check_name="conservation",
             passed=not broken,
             severity=dg.AssetCheckSeverity.ERROR,
             metadata={
@@ -116,13 +112,19 @@ def conservation_check(table: SilverTable, bronze_table: str) -> dg.AssetChecksD
             },
         )
 
-    return _conservation
+    return TableCheck(
+        name="conservation",
+        description=f"Per delivery day: {bronze_table} rows = {table.name} rows written + "
+        "quarantined + duplicates removed. Fails if any row went missing.",
+        evaluate=conservation,
+        additional_deps=(bronze_table, table.quarantine_name),
+    )
 
 
 def _rows_per_day(lakehouse: LakehouseResource, layer: str, table: str, days: list[str]) -> dict[str, int]:
-    column = read_days(lakehouse, table, days, layer=layer, columns=["delivery_date"])["delivery_date"]
-    counts = pc.value_counts(column).to_pylist()
-    return {entry["values"].isoformat(): entry["counts"] for entry in counts}
+    """Rows per delivery day, counted from the table's files (Parquet footers, no data read)."""
+    dataset = DeltaTable(lakehouse.table_uri(layer, table), storage_options=lakehouse.storage_options()).to_pyarrow_dataset()
+    return {day: dataset.count_rows(filter=pc.field("delivery_date") == dt.date.fromisoformat(day)) for day in days}
 
 
 def _recorded_outcomes(context, asset: str, days: list[str]) -> dict[str, tuple[int, int]]:

@@ -4,7 +4,7 @@ Importing this package does not import Great Expectations (about 3 s); checks im
 they first run.
 """
 
-from healthcare_dataops.quality.asset_checks import gx_asset_checks, run_partition_keys
+from healthcare_dataops.quality.asset_checks import TableCheck, gx_table_checks, run_partition_keys
 from healthcare_dataops.quality.check_report import check_metadata, values_may_be_shown
 from healthcare_dataops.quality.gx_runner import flag_unknown_values, validate
 from healthcare_dataops.quality.suite_result import ExpectationOutcome, SuiteResult
@@ -14,7 +14,8 @@ __all__ = [
     "SuiteResult",
     "check_metadata",
     "flag_unknown_values",
-    "gx_asset_checks",
+    "TableCheck",
+    "gx_table_checks",
     "run_partition_keys",
     "validate",
     "values_may_be_shown",

@@ -33,6 +33,10 @@ class ExpectationOutcome:
     observed: str | None = None
     exception: str | None = None
     missing_columns: tuple[str, ...] = ()
+    # Rows the expectation looked at, and of them the nulls (a map expectation's denominator
+    # is the rows less the nulls): what adding up chunks needs.
+    element_count: int | None = None
+    missing_count: int | None = None
 
 
 @dataclass(frozen=True)
@@ -73,6 +77,8 @@ def outcome_from_gx(result: Any, frame_columns: Iterable[object]) -> Expectation
         observed=None if "observed_value" not in details else short_text(details["observed_value"]),
         exception=exception,
         missing_columns=tuple(column for column in columns if column not in present),
+        element_count=details.get("element_count"),
+        missing_count=details.get("missing_count"),
     )
 
 

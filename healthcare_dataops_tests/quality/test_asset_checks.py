@@ -8,7 +8,8 @@ import dagster as dg
 import great_expectations.expectations as gxe
 import pandas
 
-from healthcare_dataops.quality import gx_asset_checks
+from healthcare_dataops.quality import TableCheck, gx_table_checks
+from healthcare_dataops_tests.quality.frames import FrameBatch
 from healthcare_dataops_tests.quality.table_folder import TableFolder
 
 VISITS = pandas.DataFrame(
@@ -32,8 +33,8 @@ def visit_summary(tables: TableFolder) -> None:
     )
 
 
-def load_visits(context: dg.AssetCheckExecutionContext, tables: TableFolder) -> pandas.DataFrame:
-    return pandas.read_parquet(tables.path("visits"))
+def load_visits(context: dg.AssetCheckExecutionContext, tables: TableFolder) -> FrameBatch:
+    return FrameBatch(pandas.read_parquet(tables.path("visits")))
 
 
 def sex_in_binary_set(context):
@@ -48,13 +49,13 @@ def passes(context):
     return [gxe.ExpectColumnValuesToNotBeNull(column="patient_id")]
 
 
-def materialize(tmp_path: Path, critical, warnings, allowed=None) -> dg.ExecuteInProcessResult:
-    checks = gx_asset_checks(
-        asset=visits.key, table_name="visits", load_batch=load_visits,
-        critical=critical, warnings=warnings, example_columns_allowed=allowed,
+def materialize(tmp_path: Path, critical, warnings, allowed=None, also=()) -> dg.ExecuteInProcessResult:
+    checks = gx_table_checks(
+        asset=visits.key, table_name="visits", batch=load_visits,
+        critical=critical, warnings=warnings, example_columns_allowed=allowed, also=also,
     )
     return dg.materialize(
-        [visits, visit_summary, *checks],
+        [visits, visit_summary, checks],
         resources={"tables": TableFolder(root=str(tmp_path))},
         raise_on_error=False,
     )
@@ -69,18 +70,29 @@ def materialized(result: dg.ExecuteInProcessResult) -> set[str]:
     return {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
 
 
-def test_the_factory_declares_a_blocking_and_a_warning_check():
-    critical, warning = gx_asset_checks(
-        asset="visits", table_name="visits", load_batch=load_visits,
+def test_the_factory_declares_a_blocking_and_a_warning_check_in_one_step():
+    checks = gx_table_checks(
+        asset="visits", table_name="visits", batch=load_visits,
         critical=passes, warnings=passes,
     )
-    [critical_spec] = critical.check_specs
-    [warning_spec] = warning.check_specs
-    assert (critical_spec.name, critical_spec.blocking) == ("critical_expectations", True)
-    assert (warning_spec.name, warning_spec.blocking) == ("quality_warnings", False)
-    # The resource named by load_batch's parameter is required by both checks.
-    assert "tables" in critical.required_resource_keys
-    assert "tables" in warning.required_resource_keys
+    specs = {spec.name: spec.blocking for spec in checks.check_specs}
+    assert specs == {"critical_expectations": True, "quality_warnings": False}
+    assert checks.node_def.name == "visits_checks"  # one step for every check of the table
+    # The resource named by the batch's parameter is required by the step.
+    assert "tables" in checks.required_resource_keys
+
+
+def test_a_further_check_of_the_table_runs_in_the_same_step(tmp_path):
+    def row_count(context, tables: TableFolder) -> dg.AssetCheckResult:
+        rows = len(pandas.read_parquet(tables.path("visits")))
+        return dg.AssetCheckResult(asset_key="visits", check_name="has_rows", passed=rows > 0, metadata={"rows": rows})
+
+    also = [TableCheck("has_rows", "The table has rows.", row_count)]
+    result = materialize(tmp_path, critical=passes, warnings=passes, also=also)
+    assert result.success
+    assert evaluation(result, "has_rows").metadata["rows"].value == 4
+    steps = {e.step_key for e in result.all_events if e.step_key and "checks" in e.step_key}
+    assert steps == {"visits_checks"}
 
 
 def test_a_failing_critical_check_blocks_the_downstream_asset(tmp_path):
@@ -110,6 +122,7 @@ def test_metadata_shows_counts_and_examples_only_for_allowed_columns(tmp_path):
 
     result = materialize(tmp_path, critical=passes, warnings=both, allowed={"sex", "patient_id"})
     metadata = {k: v.value for k, v in evaluation(result, "quality_warnings").metadata.items()}
+    # Two chunks of two rows, added up.
     assert metadata["rows_evaluated"] == 4
     assert metadata["expectations_evaluated"] == 2
     assert metadata["failed_expectations"] == 2

@@ -1,10 +1,11 @@
 """GX suites of ``patient_features``."""
 
-import pandas
 import pyarrow as pa
+from deltalake import DeltaTable
 
 from healthcare_dataops.defs.features.assets import PATIENT_FEATURES
-from healthcare_dataops.quality import gx_asset_checks
+from healthcare_dataops.quality import gx_table_checks
+from healthcare_dataops.quality.delta_check_batch import DeltaCheckBatch, DerivedColumn
 from healthcare_dataops.quality.expectations import gxe, in_set, not_null, unique_key
 from healthcare_dataops.resources import LakehouseResource
 from healthcare_dataops.transforms import features
@@ -16,13 +17,20 @@ COMPLETE_LABEL = "complete_label"
 PREVALENCE_BAND = (0.01, 0.6)
 
 
-def load_features(context, lakehouse: LakehouseResource) -> pandas.DataFrame:
-    from deltalake import DeltaTable
-
+def features_batch(context, lakehouse: LakehouseResource) -> DeltaCheckBatch:
+    """The whole feature table, one chunk: it is rebuilt whole on every run, and small."""
     uri = lakehouse.table_uri("gold", PATIENT_FEATURES)
-    frame = DeltaTable(uri, storage_options=lakehouse.storage_options()).to_pandas()
-    frame[COMPLETE_LABEL] = frame[features.LABEL].where(frame["label_complete"])
-    return frame
+    columns = tuple(_columns(lakehouse))
+    complete = DerivedColumn((features.LABEL, "label_complete"),
+                             lambda frame: frame[features.LABEL].where(frame["label_complete"]))
+    return DeltaCheckBatch(uri=uri, table_columns=columns, days=None, day_column=None,
+                           derived={COMPLETE_LABEL: complete})
+
+
+def _columns(lakehouse: LakehouseResource) -> list[str]:
+    # The names from the Delta log: no data is read to know them.
+    uri = lakehouse.table_uri("gold", PATIENT_FEATURES)
+    return pa.schema(DeltaTable(uri, storage_options=lakehouse.storage_options()).schema().to_arrow()).names
 
 
 def _feature_columns(frame_columns) -> list[str]:
@@ -38,24 +46,19 @@ def _critical(context):
 
 
 def _warnings(context, lakehouse: LakehouseResource):
-    from deltalake import DeltaTable
-
-    # The names from the Delta log: the check's batch is loaded once, by load_features.
-    uri = lakehouse.table_uri("gold", PATIENT_FEATURES)
-    columns = pa.schema(DeltaTable(uri, storage_options=lakehouse.storage_options()).schema().to_arrow()).names
     return [
         gxe().ExpectColumnMeanToBeBetween(
             column=COMPLETE_LABEL, min_value=PREVALENCE_BAND[0], max_value=PREVALENCE_BAND[1]
         ),
         # A feature with one value, or none at all, carries no signal: something upstream broke.
-        *[gxe().ExpectColumnUniqueValueCountToBeBetween(column=c, min_value=2) for c in _feature_columns(columns)],
+        *[gxe().ExpectColumnUniqueValueCountToBeBetween(column=c, min_value=2) for c in _feature_columns(_columns(lakehouse))],
     ]
 
 
-patient_features_checks = gx_asset_checks(
+patient_features_checks = gx_table_checks(
     asset=PATIENT_FEATURES,
     table_name=PATIENT_FEATURES,
-    load_batch=load_features,
+    batch=features_batch,
     critical=_critical,
     warnings=_warnings,
     example_columns_allowed={"encounter_id", "patient_id", features.LABEL, COMPLETE_LABEL},

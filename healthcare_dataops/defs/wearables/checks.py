@@ -2,11 +2,11 @@
 
 from healthcare_dataops import reference
 from healthcare_dataops.defs.silver_checks import (
-    DAYS_BEHIND, UNKNOWN_PATIENT_FLAG, batch_loader, silver_checks,
+    DAYS_BEHIND, UNKNOWN_PATIENT_FLAG, silver_batch, silver_checks,
 )
 from healthcare_dataops.defs.wearables.bronze import WEARABLE_ENROLLMENTS_RAW, WEARABLE_READINGS_RAW
 from healthcare_dataops.defs.wearables.silver import WEARABLE_VITALS
-from healthcare_dataops.quality import gx_asset_checks
+from healthcare_dataops.quality import gx_table_checks
 from healthcare_dataops.quality.expectations import (
     between, fresh, in_set, known_patients, not_null, schema, unique_key,
 )
@@ -52,10 +52,11 @@ wearable_silver_checks = [
                    critical=_enrollments_critical, warnings=lambda context: []),
     *silver_checks(wearables.WEARABLE_READINGS, bronze_table=WEARABLE_READINGS_RAW.name,
                    critical=_readings_critical, warnings=lambda context: fresh(DAYS_BEHIND)),
-    *gx_asset_checks(
+    gx_table_checks(
         asset=WEARABLE_VITALS,
         table_name=WEARABLE_VITALS,
-        load_batch=batch_loader(WEARABLE_VITALS, day_column="last_delivery_date"),
+        batch=silver_batch(WEARABLE_VITALS, wearables.VITALS_COLUMNS, day_column="last_delivery_date",
+                           chunks_planned_by=("silver", WEARABLE_VITALS, "measured_date")),
         critical=_vitals_critical,
         warnings=lambda context: [*not_null("resting_heart_rate"), *fresh(DAYS_BEHIND)],
         example_columns_allowed={"patient_id", UNKNOWN_PATIENT_FLAG, DAYS_BEHIND},
