@@ -122,23 +122,33 @@ def read_data_points(lines: DataFrame) -> DataFrame:
         *[_text_leaf(text, field, path).alias(name) for name, path in _TEXT_PATHS.items()],
     )
     quantity = F.col("_quantity")
-    duration_present = field(_DURATION).isNotNull()
+    duration = field(_DURATION)
     parsed = parsed.select(
         "*",
-        F.coalesce(*[F.when(quantity == key, _object_as_written(text, ("body", key))) for key in quantities]).alias("_quantity_raw"),
-        F.when(duration_present, _object_as_written(text, _DURATION)).alias("_duration_raw"),
+        F.coalesce(*[F.when(quantity == key, field(("body", key, "value"))) for key in quantities]).alias("_quantity_value"),
         F.coalesce(*[F.when(quantity == key, _text_leaf(text, field, ("body", key, "unit"))) for key in quantities]).alias("_quantity_unit"),
     )
+    # A plain integer is one that from_json writes back as written (heart rates, steps): only
+    # the other numbers are read again, as written, from their object's own text.
+    quantity_value, duration_value = F.col("_quantity_value"), duration.getField("value")
+    quantity_plain, duration_plain = quantity_value.rlike(_PLAIN_INTEGER), duration_value.rlike(_PLAIN_INTEGER)
+    parsed = parsed.select(
+        "*",
+        F.when(~quantity_plain, F.coalesce(*[F.when(quantity == key, _object_as_written(text, ("body", key))) for key in quantities])).alias("_quantity_raw"),
+        F.when(duration.isNotNull() & ~F.coalesce(duration_plain, F.lit(True)), _object_as_written(text, _DURATION)).alias("_duration_raw"),
+    )
     quantity_raw, duration_raw = F.col("_quantity_raw"), F.col("_duration_raw")
-    duration_ok = ~duration_present | (duration_raw.isNotNull() & (_occurrences(duration_raw, '"value"') <= 1))
-    quantity_ok = quantity_raw.isNotNull() & (_occurrences(quantity_raw, '"value"') <= 1)
+    written_duration = F.when(F.coalesce(duration_plain, F.lit(True)), duration_value).otherwise(F.get_json_object(duration_raw, "$.value"))
+    duration_ok = duration.isNull() | F.coalesce(duration_plain, F.lit(True)) | (duration_raw.isNotNull() & (_occurrences(duration_raw, '"value"') <= 1))
+    quantity_ok = quantity_plain | (quantity_raw.isNotNull() & (_occurrences(quantity_raw, '"value"') <= 1))
     output = {name: F.col(name) for name in _TEXT_PATHS}
-    duration_value = F.get_json_object(duration_raw, "$.value")
     output.update(
         measure=measure,
-        value=F.when(quantity.isNull(), duration_value).otherwise(F.get_json_object(quantity_raw, "$.value")),
+        value=F.when(quantity.isNull(), written_duration)
+        .when(quantity_plain, quantity_value)
+        .otherwise(F.get_json_object(quantity_raw, "$.value")),
         unit=F.when(quantity.isNull(), F.col("duration_unit")).otherwise(F.col("_quantity_unit")),
-        duration_value=duration_value,
+        duration_value=written_duration,
         source_format=F.lit(SOURCE_FORMAT),
         raw_record=text,
     )
@@ -203,12 +213,22 @@ def _decisive_measure(text: Column, field) -> Column:
 
 def _text_leaf(text: Column, field, path: tuple[str, ...]) -> Column:
     """A text leaf as the reference writes it: from_json's text, or the text as written where
-    from_json may have rewritten a number (null, and so handed over, where a key repeats)."""
-    parsed = field(path)
+    from_json may have rewritten a number (null, and so handed over, where a key repeats).
+
+    A schema version ``"2.0"`` looks like a number on every line: where the leaf's key occurs
+    once and the line holds it as that string, from_json's text is the text as written.
+    """
+    parsed, leaf = field(path), path[-1]
     # Most leaves start with a letter: only those that may be numbers pay for the regexes.
     may_be_number = F.substring(parsed, 1, 1).isin(*"-0123456789")
     maybe_rewritten = F.when(may_be_number, parsed.rlike(_JSON_NUMBER) & ~parsed.rlike(_PLAIN_INTEGER))
-    written = F.when(_each_once(text, path), F.get_json_object(text, "$." + ".".join(path)))
+    as_text = (_occurrences(text, f'"{leaf}"') == 1) & (
+        (F.instr(text, F.concat(F.lit(f'"{leaf}":"'), parsed, F.lit('"'))) > 0)
+        | (F.instr(text, F.concat(F.lit(f'"{leaf}": "'), parsed, F.lit('"'))) > 0)
+    )
+    written = F.when(as_text, parsed).otherwise(
+        F.when(_each_once(text, path), F.get_json_object(text, "$." + ".".join(path)))
+    )
     # A rewritten number that cannot be read as written becomes "{", which hands the line over.
     return F.when(F.coalesce(maybe_rewritten, F.lit(False)), F.coalesce(written, F.lit("{"))).otherwise(parsed)
 
