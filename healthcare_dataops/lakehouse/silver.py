@@ -73,18 +73,31 @@ def outcomes(conformed: DataFrame, table: SilverTable) -> DataFrame:
 
     Of two deliveries of a key the newer day wins, then the later file content, then the
     later position in the file: by its numbers (line 1003 after line 998), not its text.
+    Sorting every row by its key would cost more than the rest of silver together, and few
+    keys repeat: a hash of the key finds those that may (equal hashes, so every repeated key
+    and perhaps a few others), and only their rows are ordered. ``conformed`` is read twice:
+    hand it staged.
     """
-    newest_first = Window.partitionBy(F.col(REASON).isNull(), *table.keys).orderBy(
+    usable = F.col(REASON).isNull()
+    key_hash = F.xxhash64(*table.keys)
+    repeated = (
+        conformed.where(usable).groupBy(key_hash.alias("_key_hash")).count()
+        .where(F.col("count") > 1).select("_key_hash", F.lit(True).alias("_may_repeat"))
+    )
+    marked = conformed.withColumn("_key_hash", key_hash).join(F.broadcast(repeated), "_key_hash", "left")
+    may_repeat = usable & F.col("_may_repeat").isNotNull()
+    alone = marked.where(~may_repeat).withColumn(
+        "_outcome", F.when(usable, F.lit("written")).otherwise(F.lit("quarantined"))
+    )
+    newest_first = Window.partitionBy(*table.keys).orderBy(
         F.col("delivery_date").desc(),
         F.col("source_file_sha256").desc(),
         position_order(F.col("source_position")).desc(),
     )
-    return conformed.withColumn(
-        "_outcome",
-        F.when(F.col(REASON).isNotNull(), F.lit("quarantined"))
-        .when(F.row_number().over(newest_first) == 1, F.lit("written"))
-        .otherwise(F.lit("duplicates")),
+    candidates = marked.where(may_repeat).withColumn(
+        "_outcome", F.when(F.row_number().over(newest_first) == 1, F.lit("written")).otherwise(F.lit("duplicates"))
     )
+    return alone.unionByName(candidates).drop("_key_hash", "_may_repeat")
 
 
 def position_order(position: Column) -> Column:
@@ -108,7 +121,8 @@ def write_batch(
     """Label, stage, count, quarantine and merge one batch (a chunk of delivery days)."""
     started = time.perf_counter()
     report = SilverBatchReport(table, {day: DayOutcome() for day in days})
-    labelled = spark_tables.stage(outcomes(conformed, table), staging_uri)
+    # The transform and its pseudonyms computed once; the labels, cheap, by each reader.
+    labelled = outcomes(spark_tables.stage(conformed, staging_uri), table)
     for row in labelled.groupBy("delivery_date", "_outcome", REASON).count().collect():
         day = report.days.setdefault(row["delivery_date"].isoformat(), DayOutcome())
         setattr(day, row["_outcome"], getattr(day, row["_outcome"]) + row["count"])
@@ -128,10 +142,11 @@ def write_batch(
         partition_by=["delivery_date"],
     )
     written = labelled.where(F.col("_outcome") == "written").select(*table.columns)
-    spark_tables.upsert(
-        written, table_uri, keys=table.keys, partition_by=table.partition_by,
-        target_partitions=_partitions_of(written, table) if table.key_decides_partition else None,
-    )
+    if table.key_decides_partition:
+        spark_tables.upsert_partitions(written, table_uri, keys=table.keys, partition_by=table.partition_by,
+                                       partitions=_partitions_of(written, table))
+    else:
+        spark_tables.upsert(written, table_uri, keys=table.keys, partition_by=table.partition_by)
     report.version = spark_tables.version(table_uri)
     report.quarantine_version = spark_tables.version(quarantine_uri)
     report.seconds = time.perf_counter() - started
