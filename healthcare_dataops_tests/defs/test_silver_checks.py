@@ -61,8 +61,10 @@ CASES = {
     # table: (bad values, what its step writes, what a downstream step writes, if any)
     "patients": ({"age_band": "unknown"}, ["patients", "patients_quarantine"],
                  ["encounters", "encounters_quarantine"]),
+    # A device no delivery names: re-running the day rewrites the readings of its measured
+    # days, and a planted copy of a delivered reading's key would give way to the delivery.
     "wearable_readings": (
-        {"patient_id": UNKNOWN_PATIENT, "measure": "heart_rate", "value": None},
+        {"device_id": "f" * 64, "patient_id": UNKNOWN_PATIENT, "measure": "heart_rate", "value": None},
         ["wearable_readings", "wearable_readings_quarantine"], ["wearable_vitals"],
     ),
     "lab_results": ({"analyte": "unobtainium"}, ["lab_results", "lab_results_quarantine"], []),
