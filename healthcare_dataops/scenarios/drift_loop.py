@@ -73,7 +73,7 @@ def run(workdir: Path, sizes: Sizes = Sizes(), say: Say = print, model_config: d
     say(f"== baseline: {sizes.patients} patients, delivery days {first}...{last}")
     world.run_graph(first, last, force=sizes.force_first_champion)
     outcome.baseline_version = world.champion_version()
-    say(f"   risk_model v{outcome.baseline_version} is champion: {world.model_summary(last)}")
+    say(f"   risk_model v{outcome.baseline_version} is champion: {world.model_summary()}")
 
     control_start = sizes.start + dt.timedelta(days=sizes.baseline_days)
     first, last = deliver(control_start, sizes.control_days)

@@ -85,7 +85,7 @@ class ScenarioWorld:
         done = job.execute_in_process(instance=self.instance, partition_key=request.partition_key,
                                       tags=request.tags, run_config=self.run_config)
         assert done.success
-        return self.latest_metadata(RISK_MODEL, request.partition_key)
+        return self.latest_metadata(RISK_MODEL)
 
     def latest_metadata(self, asset: str, partition: str | None = None) -> dict:
         records = self.instance.fetch_materializations(
@@ -93,8 +93,8 @@ class ScenarioWorld:
         ).records
         return {k: v.value for k, v in records[0].asset_materialization.metadata.items()} if records else {}
 
-    def model_summary(self, day: str) -> str:
-        found = self.latest_metadata(RISK_MODEL, day)
+    def model_summary(self) -> str:
+        found = self.latest_metadata(RISK_MODEL)
         return (f"holdout AUROC {found.get('holdout_auroc', float('nan')):.4f} on {found.get('holdout_rows')} "
                 f"admissions, best possible {found.get('best_possible_auroc') or float('nan'):.4f}")
 

@@ -35,9 +35,11 @@ def cli_env(root: Path, landing: Path) -> dict[str, str]:
     return project_environment(root / "dagster_home", landing, root)
 
 
-def materialize_argv(select: list[str], partition: str, run_config: dict | None = None) -> list[str]:
+def materialize_argv(select: list[str], partition: str | None, run_config: dict | None = None) -> list[str]:
+    """``dagster asset materialize`` of ``select`` (for the delivery day ``partition``, where
+    the assets are daily ones)."""
     argv = [str(Path(sys.executable).with_name("dagster")), "asset", "materialize", "-m", DEFINITIONS_MODULE,
-            "--select", ",".join(select), "--partition", partition]
+            "--select", ",".join(select), *(["--partition", partition] if partition else [])]
     if run_config:
         argv += ["--config-json", json.dumps(run_config)]
     return argv

@@ -93,7 +93,7 @@ class Crash:
 
 
 def _kill_mid_write(tmp_path: Path, landing: Path, prepare, select: list[str], watch,
-                    run_config: dict | None = None, attempts: int = 3) -> Crash:
+                    run_config: dict | None = None, attempts: int = 3, partition: str | None = DAY2) -> Crash:
     """``prepare(root)`` lays out the state before the run; ``watch(root)`` says when to kill
     it. A run whose write completed before the watcher could act (a small write takes about
     a millisecond from its first file to its commit) is tried again on a fresh copy."""
@@ -103,7 +103,7 @@ def _kill_mid_write(tmp_path: Path, landing: Path, prepare, select: list[str], w
         before = crash.state(root / "lakehouse")
         watched = watch(root).arm()
         try:
-            kill = crash.run_and_kill(crash.materialize_argv(select, DAY2, run_config), crash.cli_env(root, landing),
+            kill = crash.run_and_kill(crash.materialize_argv(select, partition, run_config), crash.cli_env(root, landing),
                                       root / "killed-run.log", watched)
         except crash.WriteNotCaught as missed:
             print(f"attempt {attempt}: {str(missed).splitlines()[0]}")
@@ -193,8 +193,10 @@ def test_training_killed_while_mlflow_writes_the_model_keeps_the_champion_and_a_
         _copy(world.day2_data, root, mlflow=False)
         _run([risk_model], DAY1, world.landing, root, run_config=MODEL_RUN_CONFIG)
 
+    # risk_model is not partitioned: one model from the whole feature table.
     killed = _kill_mid_write(tmp_path, world.landing, champion_v1, ["risk_model"],
-                             lambda root: crash.FilesAppear(root / "mlflow" / "artifacts" / "models"), MODEL_RUN_CONFIG)
+                             lambda root: crash.FilesAppear(root / "mlflow" / "artifacts" / "models"), MODEL_RUN_CONFIG,
+                             partition=None)
 
     root = killed.root
     print(f"model artifacts written before the kill: {sorted(killed.watched.new())}")

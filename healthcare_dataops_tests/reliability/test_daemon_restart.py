@@ -93,8 +93,8 @@ def _newest_tick(instance: dg.DagsterInstance):
 def _record(instance: dg.DagsterInstance, day: str, drift: bool) -> int:
     share = 0.31 if drift else 0.12
     instance.report_runless_asset_event(dg.AssetMaterialization(
-        "feature_drift_report", partition=day,
-        metadata={"dataset_drift": drift, "drift_share": share, "drift_threshold": 0.25,
+        "feature_drift_report",
+        metadata={"delivery_day": day, "dataset_drift": drift, "drift_share": share, "drift_threshold": 0.25,
                   "status": f"{'drift' if drift else 'no drift'}: share {share}"}))
     [record] = instance.fetch_materializations(dg.AssetKey("feature_drift_report"), limit=1).records
     return record.storage_id

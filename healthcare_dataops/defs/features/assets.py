@@ -5,7 +5,6 @@ import time
 import dagster as dg
 from pyspark.sql import functions as F
 
-from healthcare_dataops.defs.partitions import delivery_day_partitions
 from healthcare_dataops.defs.retries import IO_RETRY_POLICY
 from healthcare_dataops.lakehouse import spark_tables
 from healthcare_dataops.resources import LakehouseResource, SparkResource
@@ -28,7 +27,9 @@ PATIENT_FEATURES = "patient_features"
             "correct: only data recorded before the discharge feeds a row.",
         )
     ],
-    partitions_def=delivery_day_partitions,
+    # Not partitioned: it is rebuilt from all of silver on every run (a late lab can change an
+    # older row), so a day of it means nothing. A single run all the same, so that the CLI's
+    # --partition-range takes it with the daily assets.
     backfill_policy=dg.BackfillPolicy.single_run(),
     retry_policy=IO_RETRY_POLICY,
 )

@@ -8,7 +8,6 @@ from pydantic import Field
 
 from healthcare_dataops import settings
 from healthcare_dataops.defs.features.assets import PATIENT_FEATURES
-from healthcare_dataops.defs.partitions import delivery_day_partitions
 from healthcare_dataops.defs.retries import IO_RETRY_POLICY
 from healthcare_dataops.lakehouse import delta_tables
 from healthcare_dataops.ml import dataset, gating, registry, tracking, training
@@ -63,7 +62,7 @@ class RiskModelConfig(dg.Config):
 
 @dg.asset(
     deps=[PATIENT_FEATURES],
-    partitions_def=delivery_day_partitions,
+    # Not partitioned: one model from the whole feature table, whichever days a run covers.
     backfill_policy=dg.BackfillPolicy.single_run(),
     retry_policy=IO_RETRY_POLICY,
     group_name="ml",
@@ -131,10 +130,8 @@ def risk_model(
 
     context.log.info(f"{name} v{version} is {decision.alias}: {decision.reason}")
     holdout = found.holdout
-    # One training per run, whatever its partition range: the full record goes to the range's
-    # last day, and every day of the range names the version it led to.
-    context.add_asset_metadata(
-        {
+    return dg.MaterializeResult(
+        metadata={
             "model_name": name,
             "model_version": version,
             "alias": decision.alias,
@@ -163,6 +160,4 @@ def risk_model(
             )),
             "step_seconds": round(time.perf_counter() - started, 3),
         },
-        partition_key=context.partition_key_range.end,
     )
-    return dg.MaterializeResult(metadata={"model_version": version, "alias": decision.alias})

@@ -1,5 +1,6 @@
 """``feature_drift_report``: the champion's training rows against the newest admissions."""
 
+import datetime as dt
 import tempfile
 import time
 from pathlib import Path
@@ -11,14 +12,18 @@ from pydantic import Field
 from healthcare_dataops.defs.features.assets import PATIENT_FEATURES
 from healthcare_dataops.defs.ml.patient_risk_scores import PATIENT_RISK_SCORES
 from healthcare_dataops.defs.ml.risk_model import RISK_MODEL
-from healthcare_dataops.defs.partitions import delivery_day_partitions
 from healthcare_dataops.defs.retries import IO_RETRY_POLICY
-from healthcare_dataops.lakehouse import delta_tables
+from healthcare_dataops.defs.silver_assets import PATIENTS
+from healthcare_dataops.lakehouse import delta_tables, spark_tables
 from healthcare_dataops.ml import lineage, registry
 from healthcare_dataops.monitoring import drift, performance, report_store
 from healthcare_dataops.resources import LakehouseResource, MlflowResource
 
 FEATURE_DRIFT_REPORT = "feature_drift_report"
+# The metadata entry naming the delivery day a report stands for: the retraining it asks for
+# scores that day.
+DELIVERY_DAY = "delivery_day"
+PARTITION_TAG, RANGE_END_TAG = "dagster/partition", "dagster/asset_partition_range_end"
 NO_CHAMPION = "no champion model yet: nothing to compare against"
 
 
@@ -48,7 +53,8 @@ class FeatureDriftConfig(dg.Config):
 
 @dg.asset(
     deps=[PATIENT_FEATURES, RISK_MODEL],
-    partitions_def=delivery_day_partitions,
+    # Not partitioned: it compares the whole feature table's newest window with the champion's
+    # training rows; it names the delivery day it stands for in its metadata.
     backfill_policy=dg.BackfillPolicy.single_run(),
     retry_policy=IO_RETRY_POLICY,
     group_name="monitoring",
@@ -65,20 +71,17 @@ def feature_drift_report(
     lakehouse: LakehouseResource,
     mlflow_tracking: MlflowResource,
 ) -> dg.MaterializeResult:
-    """One report per run, whatever its range: the full record goes to the range's last day."""
+    """One report per run, whatever its range, standing for the run's last delivery day."""
     started = time.perf_counter()
-    day = context.partition_key_range.end
+    day = reported_day(context, lakehouse)
     client = mlflow_tracking.activate()
     champion = registry.champion_version(client, mlflow_tracking.registered_model_name)
     if champion is None:
         context.log.info(NO_CHAMPION)
-        context.add_asset_metadata(
-            {"dataset_drift": False, "drift_share": None, "drift_threshold": config.drift_threshold,
-             "champion_version": None, "status": NO_CHAMPION,
-             "step_seconds": round(time.perf_counter() - started, 3)},
-            partition_key=day,
-        )
-        return dg.MaterializeResult(metadata={"report_partition": day})
+        return dg.MaterializeResult(metadata={
+            "dataset_drift": False, "drift_share": None, "drift_threshold": config.drift_threshold,
+            "champion_version": None, "status": NO_CHAMPION, DELIVERY_DAY: day,
+            "step_seconds": round(time.perf_counter() - started, 3)})
 
     options = lakehouse.storage_options()
     try:
@@ -103,8 +106,9 @@ def feature_drift_report(
     live = performance.live_performance(scores.to_pandas() if scores is not None else None, features, champion.version)
     status = _status(result, champion.version) + " " + _live_status(live)
     context.log.info(status)
-    context.add_asset_metadata(
-        {
+    return dg.MaterializeResult(
+        metadata={
+            DELIVERY_DAY: day,
             "dataset_drift": result.dataset_drift,
             "drift_share": round(result.drift_share, 4),
             "drift_threshold": config.drift_threshold,
@@ -125,9 +129,18 @@ def feature_drift_report(
             "live_labelled_rows": live.labelled_rows,
             "step_seconds": round(time.perf_counter() - started, 3),
         },
-        partition_key=day,
     )
-    return dg.MaterializeResult(metadata={"report_partition": day})
+
+
+def reported_day(context: dg.AssetExecutionContext, lakehouse: LakehouseResource) -> str:
+    """The delivery day a report stands for: the last day its run covers, or, in a run of no
+    days (materialized alone), the newest day the lakehouse holds."""
+    tags = context.run.tags
+    day = tags.get(PARTITION_TAG) or tags.get(RANGE_END_TAG)
+    if day:
+        return day
+    delivered = spark_tables.rows_per_partition(lakehouse.table_uri("silver", PATIENTS))
+    return max(delivered) if delivered else dt.date.today().isoformat()
 
 
 def _status(result: drift.DriftResult, version: str) -> str:

@@ -10,7 +10,7 @@ from healthcare_dataops.defs.monitoring.cooldown import (
     RETRAIN_COOLDOWN_HOURS,
     retrain_cooldown,
 )
-from healthcare_dataops.defs.monitoring.feature_drift_report import FEATURE_DRIFT_REPORT
+from healthcare_dataops.defs.monitoring.feature_drift_report import DELIVERY_DAY, FEATURE_DRIFT_REPORT
 from healthcare_dataops.defs.monitoring.jobs import retrain_job
 
 DRIFT_SHARE_TAG = "healthcare_dataops/drift_share"
@@ -28,7 +28,7 @@ def drift_sensor_interval_seconds() -> int:
 
 
 def _describe(record: dg.EventLogRecord) -> str:
-    return f"feature_drift_report {record.asset_materialization.partition} (storage id {record.storage_id})"
+    return f"feature_drift_report of {_metadata(record).get(DELIVERY_DAY)} (storage id {record.storage_id})"
 
 
 def _metadata(record: dg.EventLogRecord) -> dict:
@@ -103,7 +103,8 @@ def feature_drift_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult
         context.log.info(f"requesting retrain_job for {_describe(record)}: {metadata.get('status')}")
         requests.append(dg.RunRequest(
             run_key=str(record.storage_id),
-            partition_key=record.asset_materialization.partition,
+            # The retraining rescores the day the report stands for.
+            partition_key=metadata.get(DELIVERY_DAY),
             tags={DRIFT_SHARE_TAG: f"{metadata['drift_share']:.4f}", DRIFT_REPORT_RUN_TAG: record.run_id},
         ))
         handled, last_request, index = record.storage_id, now.isoformat(), index + 1

@@ -73,8 +73,8 @@ def test_every_stay_open_at_the_end_of_the_day_is_scored(lifecycle):
 
 
 def test_scores_come_from_the_champion_not_the_newest_version(lifecycle):
-    forced = metadata_of(lifecycle["forced"], "risk_model", LAST_DAY)
-    newer = metadata_of(lifecycle["newer"], "risk_model", LAST_DAY)
+    forced = metadata_of(lifecycle["forced"], "risk_model")
+    newer = metadata_of(lifecycle["newer"], "risk_model")
     assert (forced["model_version"], forced["alias"]) == ("1", "champion")
     assert (newer["model_version"], newer["alias"]) == ("2", "challenger")
     scores = read_table(lifecycle["lakehouse"], "gold", "patient_risk_scores").to_pylist()

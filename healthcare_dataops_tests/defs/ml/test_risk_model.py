@@ -20,7 +20,7 @@ WEAK = {"n_estimators": 1, "max_depth": 1, "min_auroc": 0.5}
 def _train(root, **config) -> dg.ExecuteInProcessResult:
     config.setdefault("generator_truth_file", str(root / "readmission_truth.csv"))
     return dg.materialize(
-        [risk_model], resources=model_resources(root), partition_key=DAY,
+        [risk_model], resources=model_resources(root),
         run_config={"ops": {"risk_model": {"config": config}}}, raise_on_error=False,
     )
 

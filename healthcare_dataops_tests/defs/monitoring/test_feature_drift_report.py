@@ -56,7 +56,7 @@ def _client(root: Path) -> MlflowClient:
 
 
 def test_without_a_champion_it_materializes_and_says_so(runs):
-    [metadata] = lake.metadata_by_partition(runs["no_champion"]).values()
+    metadata = lake.report_metadata(runs["no_champion"])
     assert metadata["dataset_drift"] is False and metadata["champion_version"] is None
     assert metadata["status"] == "no champion model yet: nothing to compare against"
     assert not (runs["root"] / "lakehouse" / "reports" / "feature_drift" / f"{lake.TRAINED_ON}.html").exists()
@@ -64,7 +64,8 @@ def test_without_a_champion_it_materializes_and_says_so(runs):
 
 def test_a_steady_population_has_no_dataset_drift(runs):
     root, frame, trained = runs["root"], runs["frame"], runs["trained"]
-    metadata = lake.metadata_by_partition(runs["steady"])[STEADY_DAY]
+    metadata = lake.report_metadata(runs["steady"])
+    assert metadata["delivery_day"] == STEADY_DAY
     assert SENSOR_KEYS <= metadata.keys()
     assert metadata["dataset_drift"] is False and metadata["drift_share"] < metadata["drift_threshold"] == 0.25
     assert metadata["champion_version"] == trained["model_version"] == "1"
@@ -81,9 +82,11 @@ def test_a_steady_population_has_no_dataset_drift(runs):
 
 
 def test_drifted_newest_admissions_show_dataset_drift_on_the_ranges_last_day(runs):
-    by_partition = lake.metadata_by_partition(runs["drifted"])
-    first, middle, last = (by_partition[d] for d in ("2026-01-21", "2026-01-22", "2026-01-23"))
-    assert first == middle == {"report_partition": "2026-01-23"}
+    # One report for the run over three days, standing for the last of them.
+    [event] = [e for e in runs["drifted"].get_asset_materialization_events()]
+    assert event.materialization.partition is None
+    last = lake.report_metadata(runs["drifted"])
+    assert last["delivery_day"] == "2026-01-23"
     assert last["dataset_drift"] is True and last["drift_share"] >= 0.25
     assert last["status"].startswith("Dataset drift: ")
     drifted_rows = [line for line in last["drifted_columns"].splitlines() if line.endswith("| yes |")]
@@ -98,7 +101,7 @@ def test_drifted_newest_admissions_show_dataset_drift_on_the_ranges_last_day(run
 
 def test_live_auroc_is_the_champions_on_scored_admissions_with_labels(runs):
     frame = runs["frame"]
-    metadata = lake.metadata_by_partition(runs["steady"])[STEADY_DAY]
+    metadata = lake.report_metadata(runs["steady"])
     labelled = frame.tail(300)[frame.tail(300)["label_complete"]]
     champion = registry.load_version("readmission_risk", "1").model
     expected = auroc(labelled["readmitted_30d"].to_numpy(), predict_risk(champion, labelled).to_numpy())
@@ -111,6 +114,5 @@ def test_no_row_level_data_reaches_the_metadata(runs):
     frame = runs["frame"]
     ids = set(frame["encounter_id"]) | set(frame["patient_id"])
     for result in (runs["steady"], runs["drifted"]):
-        for metadata in lake.metadata_by_partition(result).values():
-            text = " ".join(map(str, metadata.values()))
-            assert not any(i in text for i in ids)
+        text = " ".join(map(str, lake.report_metadata(result).values()))
+        assert not any(i in text for i in ids)

@@ -86,7 +86,7 @@ def test_without_a_report_it_skips(defs):
 def test_no_drift_skips_with_what_it_saw_and_handles_the_report_once(steady_instance, defs):
     latest = _latest(steady_instance)
     data, _ = _tick(steady_instance, defs)
-    assert _skip(data).startswith(f"No drift in feature_drift_report 2026-01-20 (storage id {latest.storage_id}): share ")
+    assert _skip(data).startswith(f"No drift in feature_drift_report of 2026-01-20 (storage id {latest.storage_id}): share ")
     assert "below threshold 0.25" in data.skip_message
     assert json.loads(data.cursor) == {"handled_storage_id": latest.storage_id}
     again, _ = _tick(steady_instance, defs, data.cursor)
@@ -153,8 +153,8 @@ def test_it_runs_by_default_and_the_cool_down_comes_from_the_environment(monkeyp
 def _record(instance, day: str, drift: bool) -> int:
     share = 0.31 if drift else 0.12
     instance.report_runless_asset_event(dg.AssetMaterialization(
-        "feature_drift_report", partition=day,
-        metadata={"dataset_drift": drift, "drift_share": share, "drift_threshold": 0.25,
+        "feature_drift_report",
+        metadata={"delivery_day": day, "dataset_drift": drift, "drift_share": share, "drift_threshold": 0.25,
                   "status": f"{'drift' if drift else 'no drift'}: share {share}"}))
     return _latest(instance).storage_id
 
