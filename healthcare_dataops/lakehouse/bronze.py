@@ -136,12 +136,13 @@ class BronzeWriter:
         quarantine_table: str,
         *,
         spark: SparkSession | None = None,
+        engine_parallelism: int = 2,
         chunk_bytes: int = CHUNK_BYTES,
         chunk_days: int = CHUNK_DAYS,
     ) -> None:
         self._lakehouse = lakehouse
         self._landing = landing
-        self._spark = spark
+        self._spark, self._parallelism = spark, engine_parallelism
         self._chunk_bytes, self._chunk_days = chunk_bytes, chunk_days
         self._storage = lakehouse.storage_options()
         self._quarantine_uri = lakehouse.table_uri("bronze", quarantine_table)
@@ -256,7 +257,7 @@ class BronzeWriter:
             files = [self._engine_file(d) for d in on_engine if d.on_engine is line_format]
             read = bronze_engine.read_on_engine(
                 spark, table, line_format, files, ingested_at=self._ingested_at,
-                rejects_uri=f"{staging}/rejected",
+                rejects_uri=f"{staging}/rejected", read_tasks=self._parallelism,
             )
             frame = read if frame is None else frame.unionByName(read)
         predicate = self._files_predicate([d.file.relative_path for d in on_engine + in_python], chunk)

@@ -36,8 +36,6 @@ from healthcare_dataops.lakehouse.bronze_records import (
 )
 
 ENGINE_READ = "read_on_engine"
-# Files a task reads at a time; one file a task keeps every core busy on a many-file day.
-MAX_READ_TASKS = 256
 
 _SPARK_TYPES = {pa.string(): "string", pa.int64(): "long", pa.date32(): "date"}
 
@@ -70,12 +68,18 @@ def read_on_engine(
     *,
     ingested_at: dt.datetime,
     rejects_uri: str,
+    read_tasks: int,
 ) -> DataFrame:
-    """The bronze rows of ``files`` in ``table``'s columns; rejected records go to ``rejects_uri``."""
+    """The bronze rows of ``files`` in ``table``'s columns; rejected records go to ``rejects_uri``.
+
+    ``read_tasks``: how many tasks read the files, as many as the engine runs at once. Each
+    holds its file's lines until the parse takes them: a task per file on a many-file day
+    held gigabytes on a two-core engine, for no speed.
+    """
     listed = spark.createDataFrame(
         landing_lines.files_table([(f.uri, f.relative_path, f.sha256, f.day) for f in files])
     )
-    lines = listed.repartition(max(1, min(len(files), MAX_READ_TASKS))).mapInArrow(
+    lines = listed.repartition(max(1, min(len(files), read_tasks))).mapInArrow(
         landing_lines.read_lines, landing_lines.LINES_DDL
     )
     provenance = F.broadcast(listed.drop("uri"))

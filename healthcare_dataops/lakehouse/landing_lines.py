@@ -27,7 +27,7 @@ from healthcare_dataops.formats.encodings import MARKS, as_utf8
 from healthcare_dataops.formats.raw_text import BOM
 from healthcare_dataops.lakehouse import storage
 
-BLOCK_BYTES = 16 << 20
+BLOCK_BYTES = 4 << 20
 # bytes.strip()'s whitespace; Unicode spaces stay, as they do for the reference parsers.
 ASCII_WHITESPACE = " \t\n\r\x0b\x0c"
 

@@ -21,6 +21,7 @@ import pyspark
 from pyspark.sql import SparkSession
 
 EMBEDDED_SAIL = "sail"
+PARALLELISM = "HEALTHCARE_DATAOPS_ENGINE_PARALLELISM"
 
 # Timestamps are stored and compared in UTC whatever the machine's zone, and written to
 # Parquet as microseconds: JVM Spark's default INT96 reads back as naive nanoseconds.
@@ -69,6 +70,18 @@ def connect(remote: str, spark_config: dict[str, str] | None = None) -> SparkSes
         atexit.register(_stop_all)
         _startup_seconds[remote] = time.perf_counter() - started
         return session
+
+
+def parallelism(remote: str) -> int:
+    """How many tasks the engine runs at once: this machine's cores for an engine in this
+    process (Sail, JVM ``local[*]``), ``HEALTHCARE_DATAOPS_ENGINE_PARALLELISM`` for a
+    cluster's (its executors' cores; 8 where unset)."""
+    configured = os.environ.get(PARALLELISM)
+    if configured:
+        return max(1, int(configured))
+    if remote == EMBEDDED_SAIL or remote.startswith("local"):
+        return os.cpu_count() or 2
+    return 8
 
 
 def startup_seconds(remote: str) -> float | None:

@@ -25,3 +25,7 @@ class SparkResource(LazyPySparkResource):
     @property
     def startup_seconds(self) -> float | None:
         return spark_engine.startup_seconds(self.remote)
+
+    @property
+    def parallelism(self) -> int:
+        return spark_engine.parallelism(self.remote)

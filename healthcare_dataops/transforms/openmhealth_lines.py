@@ -184,7 +184,7 @@ def _measure(field) -> Column:
     under another schema name) is left to the reference: parsing those keys on every line
     would cost more than handing over the few lines that need them."""
     name = field(("header", "schema_id", "name"))
-    named = F.regexp_replace(name, "-", "_")
+    named = F.translate(name, "-", "_")
     found = {m: field(("body", m)).isNotNull() & field(("body", m, "value")).isNotNull() for m in KNOWN_MEASURES}
     named_first = [F.when((named == m) & found[m], F.lit(m)) for m in KNOWN_MEASURES]
     in_order = [F.when(found[m], F.lit(m)) for m in KNOWN_MEASURES]
@@ -205,7 +205,7 @@ def _decisive_measure(text: Column, field) -> Column:
     total = field(("body", "total_sleep_time"))
     rules.append(~(total.isNotNull() & (total.getField("value").isNull() | total.getField("unit").isNull())))
     name = field(("header", "schema_id", "name"))
-    named = F.regexp_replace(name, "-", "_")
+    named = F.translate(name, "-", "_")
     rules.append(~(name.isNotNull() & ~named.isin(*KNOWN_MEASURES)
                    & (F.instr(text, F.concat(F.lit('"'), named, F.lit('"'))) > 0)))
     return reduce(lambda a, b: a & b, [F.coalesce(rule, F.lit(False)) for rule in rules])

@@ -87,7 +87,8 @@ def wearable_bronze(
     lakehouse: LakehouseResource,
     spark: SparkResource,
 ):
-    writer = BronzeWriter(lakehouse, landing_zone, WEARABLE_QUARANTINE, spark=spark.spark_session)
+    writer = BronzeWriter(lakehouse, landing_zone, WEARABLE_QUARANTINE, spark=spark.spark_session,
+                          engine_parallelism=spark.parallelism)
     readings, enrollments = wearable_deliveries(landing_zone, context.partition_keys)
     for table, deliveries in ((WEARABLE_READINGS_RAW, readings), (WEARABLE_ENROLLMENTS_RAW, enrollments)):
         yield bronze_result(context, writer.ingest(table, context.partition_keys, deliveries))
