@@ -129,6 +129,8 @@ def pipeline_env(workdir: Path) -> dict[str, str]:
         settings.FIRST_DELIVERY_DAY: START.isoformat(),
         "DO_NOT_TRACK": "true",
         "MLFLOW_DISABLE_TELEMETRY": "true",
+        # As scripts/env.sh sets it for every user of the CLI: a run's plan as one event per asset.
+        "DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS": "true",
     }
 
 
