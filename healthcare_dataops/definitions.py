@@ -22,6 +22,8 @@ from healthcare_dataops.defs.ml.risk_model import risk_model
 from healthcare_dataops.defs.monitoring.feature_drift_report import feature_drift_report
 from healthcare_dataops.defs.monitoring.feature_drift_sensor import feature_drift_sensor
 from healthcare_dataops.defs.monitoring.jobs import retrain_job
+from healthcare_dataops.defs.upkeep.jobs import lakehouse_upkeep_job
+from healthcare_dataops.defs.upkeep.schedules import lakehouse_upkeep_schedule
 from healthcare_dataops.defs.wearables.bronze import wearable_bronze
 from healthcare_dataops.defs.wearables.checks import wearable_silver_checks
 from healthcare_dataops.defs.wearables.silver import (
@@ -52,8 +54,8 @@ defs = dg.Definitions(
         *wearable_silver_checks,
         patient_features_checks,
     ],
-    jobs=[daily_pipeline_job, retrain_job],
-    schedules=[daily_pipeline_schedule, weekly_retrain_schedule],
+    jobs=[daily_pipeline_job, retrain_job, lakehouse_upkeep_job],
+    schedules=[daily_pipeline_schedule, weekly_retrain_schedule, lakehouse_upkeep_schedule],
     sensors=[landing_zone_sensor, feature_drift_sensor, run_failure_sensor],
     resources=build_resources(),
     # Every step of a run shares one process, and so one Spark engine session: starting an

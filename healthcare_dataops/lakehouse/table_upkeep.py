@@ -12,20 +12,24 @@ added), and nothing of its log: that part is below.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
+from typing import TYPE_CHECKING
 
-import boto3
 import pyarrow as pa
 import pyarrow.compute as pc
 from deltalake import CommitProperties, DeltaTable, PostCommitHookProperties
-from mlflow import MlflowClient
 
 from healthcare_dataops.lakehouse import storage
 from healthcare_dataops.ml.lineage import FEATURES_URI_TAG, FEATURES_VERSION_TAG
+
+if TYPE_CHECKING:
+    from mlflow import MlflowClient
+# A step's scratch folder older than this belongs to no run still going: a killed run's.
+STALE_STAGING = dt.timedelta(days=1)
 
 # A daily run that commits while a table is compacted is re-checked, not failed.
 _COMMIT = CommitProperties(max_commit_retries=25)
@@ -85,7 +89,7 @@ def find_tables(root: str, layers: Sequence[str], storage_options: dict[str, str
     return found
 
 
-def model_lineage_versions(client: MlflowClient) -> list[ProtectedVersion]:
+def model_lineage_versions(client: "MlflowClient") -> list[ProtectedVersion]:
     """The Delta version behind every registered model version holding an alias (``champion``,
     ``challenger``, or any other a person set): all of them may be compared, scored or
     promoted again, so the rows each was trained on must stay readable."""
@@ -192,28 +196,38 @@ def _table_key(uri: str) -> str:
     return os.path.realpath(uri.removeprefix("file://"))
 
 
+def remove_stale_staging(root: str, *, older_than: dt.timedelta = STALE_STAGING,
+                         now: dt.datetime | None = None) -> list[str]:
+    """Remove the scratch folders under ``<root>/_staging`` that no run still uses.
+
+    A step removes its own once it has committed; a run killed on the way leaves its folder.
+    One is stale once nothing in it changed for ``older_than`` (no step runs that long)."""
+    from pyarrow import fs
+
+    staging = f"{root.rstrip('/')}/_staging"
+    filesystem, folder = storage.arrow_filesystem(staging)
+    cutoff = (now or dt.datetime.now(dt.UTC)) - older_than
+    removed = []
+    for entry in filesystem.get_file_info(storage.arrow_selector(folder)):
+        if entry.type != fs.FileType.Directory:
+            continue
+        inside = filesystem.get_file_info(fs.FileSelector(entry.path, recursive=True))
+        newest = max([i.mtime for i in inside if i.mtime is not None] + [entry.mtime or cutoff])
+        if newest.astimezone(dt.UTC) < cutoff:
+            filesystem.delete_dir(entry.path)
+            removed.append(entry.base_name)
+    return sorted(removed)
+
+
 def _child_folders(uri: str, storage_options: dict[str, str]) -> list[str]:
-    if not storage.is_s3(uri):
-        folder = Path(uri)
-        return sorted(p.name for p in folder.iterdir() if p.is_dir()) if folder.is_dir() else []
-    bucket, _, prefix = uri.split("://", 1)[1].partition("/")
-    prefix = prefix.rstrip("/") + "/"
-    pages = _s3_client(storage_options).get_paginator("list_objects_v2").paginate(
-        Bucket=bucket, Prefix=prefix, Delimiter="/")
-    return sorted(p["Prefix"][len(prefix):].rstrip("/") for page in pages for p in page.get("CommonPrefixes", []))
+    from pyarrow import fs
+
+    filesystem, folder = storage.arrow_filesystem(uri)
+    return sorted(e.base_name for e in filesystem.get_file_info(storage.arrow_selector(folder))
+                  if e.type == fs.FileType.Directory)
 
 
-def _s3_client(options: dict[str, str]):
-    """From the options delta-rs is given; keys left unset come from boto3's own chain."""
-    return boto3.client(
-        "s3", endpoint_url=options.get("AWS_ENDPOINT_URL"), region_name=options.get("AWS_REGION"),
-        aws_access_key_id=options.get("AWS_ACCESS_KEY_ID"),
-        aws_secret_access_key=options.get("AWS_SECRET_ACCESS_KEY"),
-        aws_session_token=options.get("AWS_SESSION_TOKEN"),
-    )
-
-
-def _registered_models(client: MlflowClient):
+def _registered_models(client: "MlflowClient"):
     page_token = None
     while True:
         page = client.search_registered_models(max_results=100, page_token=page_token)

@@ -211,3 +211,21 @@ def test_upkeep_on_an_s3_lakehouse(s3_bucket):
     assert (report.files_before, report.files_after) == (3 + 3 + 1, len(DAYS))
     assert report.files_vacuumed == 9 + 2 - 1
     assert _sorted(DeltaTable(uri, storage_options=options).to_pyarrow_table()).equals(rows)
+
+
+def test_scratch_folders_of_killed_runs_are_removed_once_stale(tmp_path):
+    import datetime as dt
+    import os
+
+    from healthcare_dataops.lakehouse.table_upkeep import remove_stale_staging
+
+    staging = tmp_path / "_staging"
+    for name in ("bronze-old", "patients-new"):
+        (staging / name / "rejected").mkdir(parents=True)
+        (staging / name / "rejected" / "part.parquet").write_bytes(b"x")
+    old = (dt.datetime.now() - dt.timedelta(days=2)).timestamp()
+    for path in [staging / "bronze-old", staging / "bronze-old" / "rejected", staging / "bronze-old" / "rejected" / "part.parquet"]:
+        os.utime(path, (old, old))
+    assert remove_stale_staging(str(tmp_path)) == ["bronze-old"]
+    assert sorted(p.name for p in staging.iterdir()) == ["patients-new"]
+    assert remove_stale_staging(str(tmp_path / "nowhere")) == []

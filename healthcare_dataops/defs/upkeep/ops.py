@@ -67,7 +67,10 @@ def upkeep_lakehouse_tables(
             context.log.info(f"{table.layer}/{table.name} keeps every commit from now on "
                              "(delta.enableExpiredLogCleanup=false), so the kept versions stay loadable")
         reports.append(report)
-    summary = _summary_metadata(reports, config)
+    stale = table_upkeep.remove_stale_staging(lakehouse.root)
+    if stale:
+        context.log.info(f"removed {len(stale)} scratch folders of runs killed on the way: {stale}")
+    summary = {**_summary_metadata(reports, config), "stale_staging_removed": len(stale)}
     if failed:
         raise dg.Failure(description=f"upkeep failed for {', '.join(failed)} (see the step's log)", metadata=summary)
     context.add_output_metadata(summary)
