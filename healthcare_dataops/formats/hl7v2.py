@@ -137,7 +137,8 @@ def _message_results(
             except (hl7.ParseException, IndexError, ValueError) as err:
                 problem = f"message cannot be parsed: {err}"
     ids = {line.segment_id for _, line in segments}
-    if problem is None and "PID" not in ids:
+    # A bare "PID" line (no field at all) names no patient either; the library finds no PID in it.
+    if problem is None and not any(line.segment_id == "PID" and len(line.text) > 3 for _, line in segments):
         problem = "no PID segment: results cannot be attributed to a patient"
     if problem is None and "OBX" not in ids:
         problem = "no OBX segment: the message carries no results"
@@ -156,6 +157,9 @@ def _header_problem(text: str) -> str | None:
     separator = text[3]
     if separator.isalnum() or separator.isspace():
         return f"MSH-1 field separator {separator!r} is not a separator character"
+    if len(text.split(separator)) < 3:
+        # The library would read the MSH's own text as its fields (sending application "MSH").
+        return "MSH segment holds no field after MSH-2: no sender, time or control id to read"
     encoding = text[4:].split(separator, 1)[0]
     if (
         len(encoding) not in (4, 5)

@@ -233,3 +233,24 @@ def test_hl7_streams_message_by_message():
     count, peak = peak_memory_while(consume)
     assert count == 800
     assert peak < 1_000_000 < 400 * len(message)
+
+
+def test_a_message_whose_only_pid_is_bare_is_rejected_not_a_crash():
+    import io
+
+    from healthcare_dataops.formats.hl7v2 import parse_hl7_file
+
+    message = "MSH|^~\\&|LAB|FAC|||20260101||ORU^R01|1|P|2.5.1\rPID\rOBX|1|NM|2345-7^Glucose^LN||95|mg/dL|||||F\r"
+    for reference in (False, True):
+        [rejected] = list(parse_hl7_file(io.BytesIO(message.encode()), reference=reference))
+        assert rejected.reason == "no PID segment: results cannot be attributed to a patient"
+
+
+def test_an_msh_without_fields_after_its_encoding_characters_is_rejected():
+    import io
+
+    from healthcare_dataops.formats.hl7v2 import parse_hl7_file
+
+    message = "MSH|^~\\&\rPID|1||123^^^H^MR\rOBX|1|NM|2345-7^Glucose^LN||95|mg/dL|||||F\r"
+    [rejected] = list(parse_hl7_file(io.BytesIO(message.encode())))
+    assert rejected.reason.startswith("MSH segment holds no field after MSH-2")
