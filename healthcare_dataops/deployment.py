@@ -148,6 +148,7 @@ def _value_problems(env: Mapping[str, str]) -> list[str]:
         AWS_ALLOW_HTTP: lambda v: None if v.lower() in ("true", "false") else "must be 'true' or 'false'",
         settings.RETRAIN_COOLDOWN_HOURS: _parsed(settings.parse_hours),
         settings.DRIFT_SENSOR_INTERVAL_SECONDS: _parsed(settings.parse_whole_seconds),
+        settings.ENGINE_PARALLELISM: _parsed(settings.parse_positive_count),
         settings.ALERT_WEBHOOK_URL: _http_url,
         settings.DAGSTER_UI_URL: _http_url,
     }

@@ -27,6 +27,8 @@ FIRST_DELIVERY_DAY = "HEALTHCARE_DATAOPS_FIRST_DELIVERY_DAY"
 # Spark Connect URL of the engine: "sail" (embedded), "sc://host:port", or "local[N]".
 SPARK_REMOTE = "HEALTHCARE_DATAOPS_SPARK_REMOTE"
 DEFAULT_SPARK_REMOTE = "sail"
+# Tasks the engine runs at once (a cluster's executor cores): how many read a day's files.
+ENGINE_PARALLELISM = "HEALTHCARE_DATAOPS_ENGINE_PARALLELISM"
 
 # The zone the hospital's delivery days are counted in: a day's export runs to its local midnight.
 HOSPITAL_TIMEZONE = "HEALTHCARE_DATAOPS_HOSPITAL_TIMEZONE"
@@ -134,6 +136,16 @@ def parse_hours(value: str) -> float:
     if not (math.isfinite(hours) and hours >= 0):
         raise ValueError("is not a number of hours >= 0, such as 24 or 0.5")
     return hours
+
+
+def parse_positive_count(value: str) -> int:
+    try:
+        count = int(value)
+    except ValueError:
+        count = 0
+    if count < 1:
+        raise ValueError("is not a whole number >= 1, such as 16")
+    return count
 
 
 def parse_whole_seconds(value: str) -> int:

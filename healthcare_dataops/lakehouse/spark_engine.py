@@ -20,8 +20,9 @@ import pyspark
 
 from pyspark.sql import SparkSession
 
+from healthcare_dataops import settings
+
 EMBEDDED_SAIL = "sail"
-PARALLELISM = "HEALTHCARE_DATAOPS_ENGINE_PARALLELISM"
 
 # Timestamps are stored and compared in UTC whatever the machine's zone, and written to
 # Parquet as microseconds: JVM Spark's default INT96 reads back as naive nanoseconds.
@@ -76,9 +77,8 @@ def parallelism(remote: str) -> int:
     """How many tasks the engine runs at once: this machine's cores for an engine in this
     process (Sail, JVM ``local[*]``), ``HEALTHCARE_DATAOPS_ENGINE_PARALLELISM`` for a
     cluster's (its executors' cores; 8 where unset)."""
-    configured = os.environ.get(PARALLELISM)
-    if configured:
-        return max(1, int(configured))
+    if os.environ.get(settings.ENGINE_PARALLELISM):
+        return settings.read_setting(settings.ENGINE_PARALLELISM, "1", settings.parse_positive_count)
     if remote == EMBEDDED_SAIL or remote.startswith("local"):
         return os.cpu_count() or 2
     return 8
