@@ -49,11 +49,22 @@ class _AsUtf8(io.RawIOBase):
 def as_utf8(stream: BinaryIO) -> tuple[BinaryIO, str | None]:
     """``stream`` as UTF-8, and the encoding its byte-order mark declared (None: as delivered)."""
     head = stream.read(4)
-    for mark, codec, name in MARKS:
-        if head.startswith(mark):
-            rest = io.BufferedReader(_Chain(head[len(mark):], stream))
-            return io.BufferedReader(_AsUtf8(rest, codec)), name
-    return io.BufferedReader(_Chain(head, stream)), None
+    declared = declared_encoding(head)
+    if declared is None:
+        return io.BufferedReader(_Chain(head, stream)), None
+    return decoded(head, stream, declared), declared
+
+
+def declared_encoding(head: bytes) -> str | None:
+    """The encoding a file's first four bytes declare by a byte-order mark (None: none)."""
+    return next((name for mark, _, name in MARKS if head.startswith(mark)), None)
+
+
+def decoded(head: bytes, stream: BinaryIO, declared: str) -> BinaryIO:
+    """The UTF-8 of a stream whose first bytes ``head`` (already read) declared ``declared``."""
+    mark, codec = next((mark, codec) for mark, codec, name in MARKS if name == declared)
+    rest = io.BufferedReader(_Chain(head[len(mark):], stream))
+    return io.BufferedReader(_AsUtf8(rest, codec))
 
 
 class _Chain(io.RawIOBase):

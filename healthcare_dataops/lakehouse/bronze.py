@@ -27,7 +27,8 @@ import pyarrow.compute as pc
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
-from healthcare_dataops.formats.encodings import MARKS, as_utf8
+from healthcare_dataops.formats import encodings
+from healthcare_dataops.formats.encodings import as_utf8
 from healthcare_dataops.formats.raw_text import BOM
 from healthcare_dataops.formats.records import ParseResult, Rejected
 from healthcare_dataops.lakehouse import bronze_engine, delta_tables, spark_tables, storage
@@ -309,8 +310,7 @@ class BronzeWriter:
 
     def _declared_encoding(self, file: LandingFile) -> str | None:
         with self._landing.open(file) as delivered:
-            head = delivered.read(4)
-        return next((name for mark, _, name in MARKS if head.startswith(mark)), None)
+            return encodings.declared_encoding(delivered.read(4))
 
     def _files_predicate(self, paths: list[str], deliveries: list[Delivery] | None) -> str:
         days = sorted({d.day for d in deliveries} if deliveries else self._days)

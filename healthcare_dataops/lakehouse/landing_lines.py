@@ -13,7 +13,6 @@ keeps its bytes, for the reference parser to quarantine with them.
 from __future__ import annotations
 
 import datetime as dt
-import io
 from collections.abc import Iterator
 
 import numpy as np
@@ -23,7 +22,7 @@ import pyarrow.compute as pc
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from healthcare_dataops.formats.encodings import MARKS, as_utf8
+from healthcare_dataops.formats import encodings
 from healthcare_dataops.formats.raw_text import BOM
 from healthcare_dataops.lakehouse import storage
 
@@ -79,12 +78,11 @@ def _file_lines(file: dict) -> Iterator[pa.RecordBatch]:
     filesystem, path = storage.arrow_filesystem(file["uri"])
     with filesystem.open_input_stream(path) as raw:
         head = raw.read(4)
-        if any(head.startswith(mark) for mark, _, _ in MARKS):
-            stream, _encoding = as_utf8(io.BufferedReader(_Prefixed(head, raw)))
-            read = stream.read
-        else:
-            first = head + raw.read(BLOCK_BYTES)
-            blocks = iter([first])
+        declared = encodings.declared_encoding(head)
+        if declared:  # UTF-16/32: decoded in Python, a rare delivery
+            read = encodings.decoded(head, raw, declared).read
+        else:  # straight from the file, a block a read
+            blocks = iter([head + raw.read(BLOCK_BYTES)])
             read = lambda size: next(blocks, None) or raw.read(size)  # noqa: E731
         numbered, pending, first_block = 0, b"", True
         while True:
@@ -132,21 +130,3 @@ def _decoded(line: bytes) -> tuple[str | None, bytes | None]:
         return line.decode("utf-8"), None
     except UnicodeDecodeError:
         return None, line.strip()
-
-
-class _Prefixed(io.RawIOBase):
-    """The bytes already read from a stream, then the rest of it."""
-
-    def __init__(self, head: bytes, stream) -> None:
-        self._head, self._stream = head, stream
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer) -> int:
-        if self._head:
-            taken, self._head = self._head[: len(buffer)], self._head[len(buffer):]
-        else:
-            taken = self._stream.read(len(buffer))
-        buffer[: len(taken)] = taken
-        return len(taken)
