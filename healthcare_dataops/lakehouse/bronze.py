@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
@@ -320,20 +320,16 @@ class BronzeWriter:
         )
 
     def _ingested_content(self, uri: str, table_name: str) -> dict[str, str]:
-        """Content hash → the file whose records it brought, in the table or its quarantine."""
-        known: dict[str, str] = {}
-        pairs = delta_tables.read_columns(uri, ["source_file_sha256", "source_file"], self._storage)
-        if pairs is not None:
-            known.update(_first_file_per_hash(pairs))
-        quarantined = delta_tables.read_columns(
-            self._quarantine_uri,
-            ["source_table", "source_file_sha256", "source_file"],
-            self._storage,
-        )
-        if quarantined is not None:
-            mine = quarantined.filter(pc.equal(quarantined["source_table"], table_name))
-            for digest, path in _first_file_per_hash(mine).items():
-                known.setdefault(digest, path)
+        """Content hash → the file whose records it brought, in the table or its quarantine.
+
+        Read a batch at a time: a month of a big feed is tens of millions of rows, of a few
+        hundred distinct files."""
+        known = _first_file_per_hash(delta_tables.read_batches(uri, ["source_file_sha256", "source_file"], self._storage))
+        quarantined = delta_tables.read_batches(self._quarantine_uri, ["source_table", "source_file_sha256", "source_file"],
+                                                self._storage)
+        mine = (batch.filter(pc.equal(batch["source_table"], table_name)) for batch in quarantined)
+        for digest, path in _first_file_per_hash(mine).items():
+            known.setdefault(digest, path)
         return known
 
     def _batches(
@@ -380,11 +376,16 @@ class BronzeWriter:
         yield from _to_batches(rows, table.schema)
 
 
-def _first_file_per_hash(pairs: pa.Table) -> dict[str, str]:
-    unique = pairs.group_by("source_file_sha256").aggregate([("source_file", "min")])
-    return dict(
-        zip(unique["source_file_sha256"].to_pylist(), unique["source_file_min"].to_pylist())
-    )
+def _first_file_per_hash(batches: Iterable[pa.RecordBatch]) -> dict[str, str]:
+    first: dict[str, str] = {}
+    for batch in batches:
+        if not batch.num_rows:
+            continue
+        unique = pa.Table.from_batches([batch]).group_by("source_file_sha256").aggregate([("source_file", "min")])
+        for digest, path in zip(unique["source_file_sha256"].to_pylist(), unique["source_file_min"].to_pylist()):
+            if digest not in first or path < first[digest]:
+                first[digest] = path
+    return first
 
 
 def _to_batches(rows: list[dict[str, object]], schema: pa.Schema) -> Iterator[pa.RecordBatch]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 import pyarrow as pa
 from deltalake import CommitProperties, DeltaTable, write_deltalake
@@ -67,6 +67,15 @@ def read_columns(
     if table is None:
         return None
     return table.to_pyarrow_dataset().to_table(columns=list(columns))
+
+
+def read_batches(
+    uri: str, columns: Sequence[str], storage_options: dict[str, str]
+) -> Iterator[pa.RecordBatch]:
+    """The current snapshot's ``columns`` a batch at a time (none where there is no table)."""
+    table = open_table(uri, storage_options)
+    if table is not None:
+        yield from table.to_pyarrow_dataset().to_batches(columns=list(columns))
 
 
 def read_snapshot(uri: str, storage_options: dict[str, str]):
