@@ -1,4 +1,8 @@
 """The readmission model's library: dataset, training, evaluation, plots, gating, scoring.
 
 Plain pandas/XGBoost/MLflow code with no Dagster in it; ``defs/ml`` wires it into assets.
+
+XGBoost, MLflow, scikit-learn and matplotlib are imported inside the functions that use them
+(annotations name them under ``TYPE_CHECKING``): together they take seconds to import, and
+loading the definitions must not pay for them, only the steps that train, score or track.
 """

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from mlflow import MlflowClient
-from mlflow.exceptions import MlflowException
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from mlflow import MlflowClient
 
 COLUMNS = ("version", "aliases", "holdout_auroc", "best_possible_auroc", "gap", "train_rows", "decision")
 
 
 def version_rows(client: MlflowClient, name: str) -> list[dict[str, str]]:
     """Newest first; empty where nothing is registered under ``name`` yet."""
+    from mlflow.exceptions import MlflowException
+
     try:
         versions = client.search_model_versions(f"name = '{name}'")
     except MlflowException:

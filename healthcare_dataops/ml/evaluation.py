@@ -6,7 +6,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
 
 CALIBRATION_BINS = 10
 # Subgroups smaller than this get counts but no metrics: an AUROC over a handful of
@@ -32,6 +31,8 @@ class Metrics:
 
 def auroc(y: np.ndarray, risk: np.ndarray) -> float | None:
     """None where only one class is present: the AUROC is undefined, not 0.5."""
+    from sklearn.metrics import roc_auc_score
+
     return float(roc_auc_score(y, risk)) if len(np.unique(y)) == 2 else None
 
 
@@ -57,6 +58,8 @@ def calibration_error(y: np.ndarray, risk: np.ndarray, bins: int = CALIBRATION_B
 
 
 def metrics(y: np.ndarray, risk: np.ndarray) -> Metrics:
+    from sklearn.metrics import average_precision_score, brier_score_loss
+
     y, risk = np.asarray(y, dtype=int), np.asarray(risk, dtype=float)
     both = len(np.unique(y)) == 2
     return Metrics(

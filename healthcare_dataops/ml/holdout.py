@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pandas as pd
-import xgboost as xgb
-from mlflow import MlflowClient
-from mlflow.exceptions import MlflowException
 
 from healthcare_dataops.ml import oracle, registry, tracking
 from healthcare_dataops.ml.dataset import SUBGROUPS, TemporalSplit, labels
 from healthcare_dataops.ml.evaluation import Metrics, auroc, metrics, subgroup_metrics
 from healthcare_dataops.ml.gating import CurrentChampion
 from healthcare_dataops.ml.training import predict_risk
+
+if TYPE_CHECKING:
+    import xgboost as xgb
+    from mlflow import MlflowClient
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,8 @@ def evaluate(model: xgb.XGBClassifier, split: TemporalSplit, key: bytes, truth_p
 
 def score_champion(client: MlflowClient, name: str, holdout: pd.DataFrame) -> CurrentChampion | None:
     """The current champion's AUROC on the new holdout, the one number the gate compares."""
+    from mlflow.exceptions import MlflowException
+
     current = registry.champion_version(client, name)
     if current is None:
         return None

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pandas as pd
 from deltalake import DeltaTable
-from mlflow import MlflowClient
-from mlflow.entities.model_registry import ModelVersion
 
 from healthcare_dataops.ml.dataset import temporal_split
+
+if TYPE_CHECKING:
+    from mlflow import MlflowClient
+    from mlflow.entities.model_registry import ModelVersion
 
 FEATURES_URI_TAG = "lineage.patient_features_uri"
 FEATURES_VERSION_TAG = "lineage.patient_features_delta_version"

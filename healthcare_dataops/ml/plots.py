@@ -7,12 +7,14 @@ backend or on global figure state shared between threads.
 from __future__ import annotations
 
 import io
+from typing import TYPE_CHECKING
 
 import numpy as np
-from matplotlib.figure import Figure
-from sklearn.metrics import roc_curve
 
 from healthcare_dataops.ml.evaluation import calibration_bins
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 DPI = 90
 TOP_FEATURES = 15
@@ -25,8 +27,16 @@ def _png(figure: Figure) -> bytes:
     return buffer.getvalue()
 
 
+def _figure(width: float, height: float) -> Figure:
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=(width, height))
+
+
 def roc(y: np.ndarray, risk: np.ndarray, auroc: float | None) -> bytes:
-    figure = Figure(figsize=(4.5, 4.2))
+    from sklearn.metrics import roc_curve
+
+    figure = _figure(4.5, 4.2)
     axes = figure.subplots()
     if auroc is not None:
         fpr, tpr, _ = roc_curve(y, risk)
@@ -43,7 +53,7 @@ def calibration(y: np.ndarray, risk: np.ndarray) -> bytes:
     predicted = [mean for _, mean, _ in bins]
     observed = [rate for _, _, rate in bins]
     top = max([*predicted, *observed, 0.05]) * 1.1
-    figure = Figure(figsize=(4.5, 4.2))
+    figure = _figure(4.5, 4.2)
     axes = figure.subplots()
     axes.plot([0, top], [0, top], linestyle="--", color="grey", label="perfect calibration")
     axes.plot(predicted, observed, marker="o", label="model")
@@ -56,7 +66,7 @@ def calibration(y: np.ndarray, risk: np.ndarray) -> bytes:
 def feature_importance(importance: dict[str, float]) -> bytes:
     """Total gain per feature, the largest first."""
     ranked = sorted(importance.items(), key=lambda item: item[1], reverse=True)[:TOP_FEATURES]
-    figure = Figure(figsize=(5.5, 4.6))
+    figure = _figure(5.5, 4.6)
     axes = figure.subplots()
     names = [name for name, _ in reversed(ranked)]
     axes.barh(names, [value for _, value in reversed(ranked)])

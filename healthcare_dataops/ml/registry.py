@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import tempfile
 from dataclasses import dataclass
-
-import mlflow
-import xgboost as xgb
-from mlflow import MlflowClient
-from mlflow.entities.model_registry import ModelVersion
-from mlflow.exceptions import MlflowException
-from mlflow.models import Model
+from typing import TYPE_CHECKING
 
 from healthcare_dataops.ml.dataset import MODEL_INPUTS
 from healthcare_dataops.ml.gating import CHALLENGER, CHAMPION
+
+if TYPE_CHECKING:
+    import xgboost as xgb
+    from mlflow import MlflowClient
+    from mlflow.entities.model_registry import ModelVersion
 
 
 class NoChampion(LookupError):
@@ -28,6 +27,8 @@ class LoadedModel:
 
 
 def champion_version(client: MlflowClient, name: str) -> ModelVersion | None:
+    from mlflow.exceptions import MlflowException
+
     try:
         return client.get_model_version_by_alias(name, CHAMPION)
     except MlflowException as error:
@@ -40,6 +41,10 @@ def load_version(name: str, version: str) -> LoadedModel:
     """The XGBoost classifier of one version, after checking it takes today's inputs.
 
     The artifacts are fetched once; the signature and the model are read from that copy."""
+    import mlflow.artifacts
+    import mlflow.xgboost
+    from mlflow.models import Model
+
     with tempfile.TemporaryDirectory() as folder:
         local = mlflow.artifacts.download_artifacts(f"models:/{name}/{version}", dst_path=folder)
         signature = Model.load(local).signature
@@ -71,6 +76,8 @@ def load_champion(client: MlflowClient, name: str) -> LoadedModel:
 
 def assign_alias(client: MlflowClient, name: str, version: str, alias: str) -> None:
     """``champion`` moves to this version; ``challenger`` marks the newest version that lost."""
+    from mlflow.exceptions import MlflowException
+
     client.set_registered_model_alias(name, alias, version)
     if alias == CHAMPION:
         try:

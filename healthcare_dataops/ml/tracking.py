@@ -5,22 +5,29 @@ from __future__ import annotations
 import re
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import mlflow
 import numpy as np
 import pandas as pd
-import xgboost as xgb
-from mlflow.models import infer_signature
-from mlflow.models.model import ModelInfo
 
 from healthcare_dataops.ml import plots
 from healthcare_dataops.ml.dataset import model_matrix
 from healthcare_dataops.ml.evaluation import Metrics
 
-# Exact versions, so the logged model does not depend on MLflow inferring its environment
-# (which imports the model in a subprocess and is slow).
-PIP_REQUIREMENTS = [f"xgboost=={xgb.__version__}", f"scikit-learn=={__import__('sklearn').__version__}",
-                    f"pandas=={pd.__version__}", f"numpy=={np.__version__}"]
+if TYPE_CHECKING:
+    import xgboost as xgb
+    from mlflow.models.model import ModelInfo
+
+
+def pip_requirements() -> list[str]:
+    """Exact versions, so the logged model does not depend on MLflow inferring its environment
+    (which imports the model in a subprocess and is slow). The modules' own versions: the
+    installed distribution may be named otherwise (``xgboost-cpu``)."""
+    import sklearn
+    import xgboost as xgb
+
+    return [f"xgboost=={xgb.__version__}", f"scikit-learn=={sklearn.__version__}",
+            f"pandas=={pd.__version__}", f"numpy=={np.__version__}"]
 
 
 def metric_name(*parts: str) -> str:
@@ -29,10 +36,14 @@ def metric_name(*parts: str) -> str:
 
 
 def log_metrics(prefix: str, found: Metrics) -> None:
+    import mlflow
+
     mlflow.log_metrics({f"{prefix}_{k}": float(v) for k, v in found.as_dict().items() if v is not None})
 
 
 def log_subgroups(subgroups: pd.DataFrame) -> None:
+    import mlflow
+
     mlflow.log_table(subgroups, artifact_file="evaluation/subgroup_metrics.json")
     values = {}
     for row in subgroups.itertuples():
@@ -53,6 +64,8 @@ def plot_images(y: np.ndarray, risk: np.ndarray, auroc: float | None, model: xgb
 
 
 def log_plots(images: dict[str, bytes]) -> None:
+    import mlflow
+
     with tempfile.TemporaryDirectory() as folder:
         for name, png in images.items():
             (Path(folder) / name).write_bytes(png)
@@ -64,6 +77,9 @@ def log_model(model: xgb.XGBClassifier, train: pd.DataFrame, registered_model_na
 
     No input example: it would copy admissions into the artifact store.
     """
+    import mlflow.xgboost
+    from mlflow.models import infer_signature
+
     sample = model_matrix(train.head(200))
     signature = infer_signature(sample, model.predict_proba(sample)[:, 1])
     return mlflow.xgboost.log_model(
@@ -71,5 +87,5 @@ def log_model(model: xgb.XGBClassifier, train: pd.DataFrame, registered_model_na
         name="model",
         signature=signature,
         registered_model_name=registered_model_name,
-        pip_requirements=PIP_REQUIREMENTS,
+        pip_requirements=pip_requirements(),
     )

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
 
 import pandas as pd
-import xgboost as xgb
 
 from healthcare_dataops.ml.dataset import labels, model_matrix
+
+if TYPE_CHECKING:
+    import xgboost as xgb
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,8 @@ def fit(train: pd.DataFrame, hyper: Hyperparameters) -> xgb.XGBClassifier:
 
 
 def _classifier(hyper: Hyperparameters, trees: int, early_stopping_rounds: int | None = None) -> xgb.XGBClassifier:
+    import xgboost as xgb
+
     return xgb.XGBClassifier(
         n_estimators=trees,
         learning_rate=hyper.learning_rate,

@@ -1,11 +1,16 @@
-"""Typed resources the assets take as parameters, and the one place that builds them."""
+"""Typed resources the assets take as parameters, and the one place that builds them.
+
+``S3LandingZoneResource`` is imported on first use (``build_resources`` with an S3 landing
+zone, or ``from healthcare_dataops.resources import S3LandingZoneResource``): dagster-aws
+brings boto3 and Dagster's components along, which a local deployment never needs.
+"""
 
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 import dagster as dg
-from dagster_aws.s3 import S3Resource
 
 from healthcare_dataops import deployment, settings
 from healthcare_dataops.lakehouse import storage
@@ -14,8 +19,10 @@ from healthcare_dataops.resources.lakehouse import LakehouseResource
 from healthcare_dataops.resources.landing_zone import LandingZoneResource
 from healthcare_dataops.resources.mlflow_tracking import MlflowResource
 from healthcare_dataops.resources.privacy import PseudonymizationResource
-from healthcare_dataops.resources.s3_landing_zone import S3LandingZoneResource
 from healthcare_dataops.resources.spark import SparkResource
+
+if TYPE_CHECKING:
+    from healthcare_dataops.resources.s3_landing_zone import S3LandingZoneResource
 
 
 def build_resources() -> dict[str, object]:
@@ -51,6 +58,10 @@ def _landing_zone() -> LandingZoneResource:
     root = settings.env_or_default(settings.LANDING_ROOT, settings.default_landing_root())
     if not storage.is_s3(settings.landing_root()):
         return LandingZoneResource(root=root)
+    from dagster_aws.s3 import S3Resource
+
+    from healthcare_dataops.resources.s3_landing_zone import S3LandingZoneResource
+
     # Region, endpoint and keys are the standard AWS variables the lakehouse uses too; keys
     # left unset come from boto3's own chain (an instance or pod role).
     return S3LandingZoneResource(
@@ -64,6 +75,14 @@ def _landing_zone() -> LandingZoneResource:
 
 def _env_or_none(name: str) -> dg.EnvVar | None:
     return dg.EnvVar(name) if os.environ.get(name) else None
+
+
+def __getattr__(name: str) -> object:
+    if name == "S3LandingZoneResource":
+        from healthcare_dataops.resources.s3_landing_zone import S3LandingZoneResource
+
+        return S3LandingZoneResource
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 __all__ = [

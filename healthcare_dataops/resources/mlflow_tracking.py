@@ -7,6 +7,10 @@ worth keeping (one MLflow run per Dagster run, found again through the ``dagster
 tag, so a retried step logs into the run it began; extra tags; chunked ``log_params``).
 This resource keeps that class and starts it only where an asset asks for a run, from
 configuration that comes through ``dg.EnvVar`` like every other resource's.
+
+MLflow and dagster-mlflow are imported inside the methods, on first use: ``import mlflow``
+takes seconds, and every process that loads the definitions (each CLI call, run worker and
+sensor tick) would pay it before any step that tracks anything runs.
 """
 
 from __future__ import annotations
@@ -16,15 +20,13 @@ import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import SimpleNamespace
+from typing import TYPE_CHECKING
 
 import dagster as dg
-import mlflow
-from mlflow import MlflowClient
 
-with warnings.catch_warnings():
-    # The package defines its run hooks with a beta API when imported; nothing to act on.
-    warnings.simplefilter("ignore", dg.BetaWarning)
+if TYPE_CHECKING:
     from dagster_mlflow.resources import MlFlow
+    from mlflow import MlflowClient
 
 
 class MlflowResource(dg.ConfigurableResource):
@@ -40,6 +42,9 @@ class MlflowResource(dg.ConfigurableResource):
 
     def activate(self) -> MlflowClient:
         """Point this process's MLflow at the store and return a client for the registry."""
+        import mlflow
+        from mlflow import MlflowClient
+
         _make_sqlite_folder(self.tracking_uri)
         mlflow.set_tracking_uri(self.tracking_uri)
         mlflow.set_registry_uri(self.tracking_uri)
@@ -51,6 +56,8 @@ class MlflowResource(dg.ConfigurableResource):
     @contextmanager
     def start_run(self, context: dg.AssetExecutionContext, tags: dict[str, str]) -> Iterator[MlFlow]:
         """The MLflow run of this Dagster run, active for the block; FAILED if it raises."""
+        import mlflow
+
         self.activate()
         with warnings.catch_warnings():
             # MlFlow is marked beta; it is the part of dagster-mlflow this resource is built on.
@@ -64,6 +71,11 @@ class MlflowResource(dg.ConfigurableResource):
         mlflow.end_run()
 
     def _tracker(self, context: dg.AssetExecutionContext, tags: dict[str, str]) -> MlFlow:
+        with warnings.catch_warnings():
+            # The package defines its run hooks with a beta API when imported; nothing to act on.
+            warnings.simplefilter("ignore", dg.BetaWarning)
+            from dagster_mlflow.resources import MlFlow
+
         run_id = context.run.run_id
         return MlFlow(
             # The init context dagster-mlflow's class reads, from the asset's own context.

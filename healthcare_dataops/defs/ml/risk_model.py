@@ -3,7 +3,6 @@
 import time
 
 import dagster as dg
-import mlflow
 from pydantic import Field
 
 from healthcare_dataops import settings
@@ -81,6 +80,8 @@ def risk_model(
     pseudonymization: PseudonymizationResource,
 ) -> dg.MaterializeResult:
     """Trains on the whole feature table at its current Delta version, whichever days the run covers."""
+    import mlflow  # here, not at the top: loading the definitions must not pay for MLflow
+
     started = time.perf_counter()
     uri = lakehouse.table_uri("gold", PATIENT_FEATURES)
     features_version, features = delta_tables.read_snapshot(uri, lakehouse.storage_options())
