@@ -96,21 +96,25 @@ def upsert_partitions(
     partitions: Mapping[str, Sequence[dt.date]],
     newer: str = "delivery_date",
 ) -> None:
-    """What ``upsert`` does, for a table whose key decides a row's partition, by rewriting the
-    batch's partitions: each holds its old rows and the batch's, a key's newer row winning
-    (the batch's on a tie, as the MERGE's ``>=``), in one commit.
+    """What ``upsert`` does, for a table whose key decides a row's partition, in one commit.
 
-    Sail's MERGE costs several microseconds a batch row even where no target row matches (a
-    backfill's new days); the rewrite costs the partitions' rows once.
+    Where no key of the batch is in the table yet (a new day, late readings of an older one)
+    the batch is appended. Otherwise the batch's partitions are rewritten: their old rows and
+    the batch's, a key's newer row winning (the batch's on a tie, as the MERGE's ``>=``).
+    Sail's MERGE costs several microseconds a batch row even where no target row matches, and
+    rewriting a day of readings to add a few late ones costs the day.
     """
     if not exists(uri):
         frame.write.format("delta").partitionBy(*partition_by).mode("overwrite").save(uri)
         return
-    predicate = " AND ".join(days_predicate([d.isoformat() for d in values], column=column)
-                             for column, values in partitions.items())
     if not all(partitions.values()):
         return  # an empty batch: nothing to merge
+    predicate = " AND ".join(days_predicate([d.isoformat() for d in values], column=column)
+                             for column, values in partitions.items())
     old = read(frame.sparkSession, uri).where(predicate).select(*frame.columns)
+    if not frame.join(old.select(*keys), list(keys), "left_semi").limit(1).collect():
+        frame.write.format("delta").mode("append").save(uri)
+        return
     both = old.withColumn("_from_batch", F.lit(False)).unionByName(frame.withColumn("_from_batch", F.lit(True)))
     replace_where(newest_per_key(both, keys, [F.col(newer).desc(), F.col("_from_batch").desc()]).drop("_from_batch"),
                   uri, predicate=predicate, partition_by=partition_by)
