@@ -32,15 +32,11 @@ EXAMPLE_COLUMNS = {
 
 def silver_batch(
     table: str, columns: tuple[str, ...], *, day_column: str = "delivery_date",
-    with_patients: bool = True, chunks_planned_by: tuple[str, str, str] | None = None,
+    with_patients: bool = True, partition_column: str = "delivery_date",
 ) -> Callable[..., DeltaCheckBatch]:
-    """The run's rows of ``table``, with a flag for patients silver does not know.
-
-    ``chunks_planned_by`` is the (layer, table, partition column) whose rows per day size the
-    chunks: by default the table's own delivery days; for a table partitioned otherwise, its
-    bronze table's (readings, by the day measured) or its own other partitions (vitals).
-    """
-    layer, planned_table, planned_column = chunks_planned_by or ("silver", table, "delivery_date")
+    """The run's rows of ``table``, with a flag for patients silver does not know, read a
+    chunk of delivery days at a time, or a chunk of ``partition_column``'s partitions where
+    the table is partitioned by another column than ``day_column``."""
 
     def batch(context, lakehouse: LakehouseResource, spark: SparkResource) -> DeltaCheckBatch:
         uri = lakehouse.table_uri("silver", table)
@@ -53,7 +49,8 @@ def silver_batch(
         return DeltaCheckBatch(
             uri=uri, table_columns=columns, days=run_partition_keys(context), day_column=day_column,
             spark=spark.spark_session,
-            rows_per_day=spark_tables.rows_per_partition(lakehouse.table_uri(layer, planned_table), planned_column),
+            rows_per_day=spark_tables.rows_per_partition(uri, day_column) if partition_column == day_column else None,
+            partition_column=None if partition_column == day_column else partition_column,
             derived=derived, schema_only=(DAYS_BEHIND,),
         )
 
@@ -68,15 +65,12 @@ def silver_checks(
     warnings: Callable,
     batch: Callable | None = None,
 ) -> list[dg.AssetChecksDefinition]:
-    partitioned_by_day = "delivery_date" in table.partition_by
     return [
         gx_table_checks(
             asset=table.name,
             table_name=table.name,
-            batch=batch or silver_batch(
-                table.name, table.columns, with_patients=table.name != "patients",
-                chunks_planned_by=None if partitioned_by_day else ("bronze", bronze_table, "delivery_date"),
-            ),
+            batch=batch or silver_batch(table.name, table.columns, with_patients=table.name != "patients",
+                                        partition_column=table.partition_by[0]),
             critical=critical,
             warnings=warnings,
             additional_deps=[table.quarantine_name],

@@ -49,3 +49,23 @@ def test_a_key_repeated_across_files_is_found_by_the_engine(tmp_path, spark):
     # Without an engine (a small table), pandas finds the same.
     assert DeltaCheckBatch(uri=uri, table_columns=("device_id",), days=DAYS, day_column="delivery_date",
                            spark=None).duplicate_keys(["device_id"]) == (3, ["d9"])
+
+
+def test_a_table_partitioned_by_another_day_is_read_by_its_partitions_holding_the_runs_days(tmp_path):
+    uri = str(tmp_path / "readings")
+    for delivered in DAYS:  # each delivery brings readings of its own day and a late one of the day before
+        day = dt.date.fromisoformat(delivered)
+        rows = pa.table({
+            "device_id": ["d1", "d2"],
+            "measured_date": [day, day - dt.timedelta(days=1)],
+            "delivery_date": [day, day],
+        })
+        write_deltalake(uri, rows, mode="append", partition_by=["measured_date"])
+    batch = DeltaCheckBatch(uri=uri, table_columns=("device_id", "measured_date", "delivery_date"), days=DAYS[1:2],
+                            day_column="delivery_date", partition_column="measured_date", chunk_rows=2)
+    chunks = list(batch.chunks(["device_id", "measured_date", "delivery_date"]))
+    rows = pandas.concat(chunks)
+    assert len(rows) == 2 and set(rows["delivery_date"].astype(str)) == {DAYS[1]}
+    # Only the partitions whose files hold the day: 01-01 (its late reading) and 01-02.
+    assert sorted(rows["measured_date"].astype(str)) == ["2026-01-01", "2026-01-02"]
+    assert str(chunks[0]["device_id"].dtype) == "category"  # text as categoricals, for GX

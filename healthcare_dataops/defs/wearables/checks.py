@@ -56,7 +56,7 @@ wearable_silver_checks = [
         asset=WEARABLE_VITALS,
         table_name=WEARABLE_VITALS,
         batch=silver_batch(WEARABLE_VITALS, wearables.VITALS_COLUMNS, day_column="last_delivery_date",
-                           chunks_planned_by=("silver", WEARABLE_VITALS, "measured_date")),
+                           partition_column="measured_date"),
         critical=_vitals_critical,
         warnings=lambda context: [*not_null("resting_heart_rate"), *fresh(DAYS_BEHIND)],
         example_columns_allowed={"patient_id", UNKNOWN_PATIENT_FLAG, DAYS_BEHIND},
