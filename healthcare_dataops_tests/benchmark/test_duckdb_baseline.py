@@ -26,7 +26,7 @@ from healthcare_dataops.cli import main as cli_main
 from healthcare_dataops.lakehouse.silver import outcomes
 from healthcare_dataops.transforms import features, wearables
 from healthcare_dataops_tests.dagster_helpers import BRONZE_ASSETS, materialize_days
-from healthcare_dataops_tests.transforms.parity import CONFORMED, in_memory, read_bronze
+from healthcare_dataops_tests.transforms.parity import CONFORMED, from_parquet, read_bronze
 
 SILVER = ("encounters", "patients", "conditions", "lab_results", "wearable_readings")
 DAYS = 7
@@ -62,7 +62,12 @@ def _write_files(table: pa.Table, folder: Path) -> list[str]:
 def silver(spark: SparkSession, tmp_path_factory) -> dict[str, list[str]]:
     """The Parquet files of each silver table: what the silver merge keeps (``written``)."""
     root = tmp_path_factory.mktemp("baseline")
-    bronze = in_memory(spark, _generated_bronze(root))
+    # Parquet files, not createDataFrame: a week of readings inlined in the plan is larger
+    # than a Spark Connect message may be (128 MiB), once the plan names bronze twice.
+    for name, rows in _generated_bronze(root).items():
+        (root / "bronze" / name).mkdir(parents=True)
+        pq.write_table(rows, root / "bronze" / name / "part-0.parquet")
+    bronze = from_parquet(spark, root / "bronze")
     files = {}
     for name in SILVER:
         table, build = CONFORMED[name]

@@ -174,7 +174,9 @@ def test_lineage_uris_match_the_table_however_the_root_was_written(tmp_path, mon
 
 
 def test_every_aliased_model_version_protects_its_training_version(tmp_path):
-    client = MlflowClient(tracking_uri=f"sqlite:///{tmp_path}/mlflow.db")
+    # The registry named too: an earlier test's mlflow.set_registry_uri would otherwise win.
+    uri = f"sqlite:///{tmp_path}/mlflow.db"
+    client = MlflowClient(tracking_uri=uri, registry_uri=uri)
     features = f"{tmp_path}/lakehouse/gold/patient_features"
 
     def register(model: str, delta_version: int | None, alias: str | None) -> None:
