@@ -5,4 +5,5 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 bash scripts/browser.sh
 source scripts/env.sh
-exec python -m pytest "$@"
+# The slowest tests are printed: the suite has a budget of 30 minutes on 2 cores.
+exec python -m pytest --durations=40 "$@"
