@@ -32,6 +32,12 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                         help="instead of the runs above: generate the longest length's feeds once and run the whole "
                         "graph cold over the first N days of them for each N (e.g. 30,90), each in a fresh "
                         "lakehouse, and compare their wall time and peak memory")
+    parser.add_argument("--engine-workers", default=None, metavar="N,N,...",
+                        help="instead of the runs above: generate a few days of feeds once and materialize the "
+                        "silver wearable readings and their upstream cold on the embedded engine in Sail's local "
+                        "cluster mode with N workers, for each N (e.g. 1,2), and compare the engine steps' times")
+    parser.add_argument("--engine-days", type=int, default=3, metavar="DAYS",
+                        help="days of feeds for --engine-workers (default: %(default)s)")
     parser.add_argument("--render", type=Path, default=None, metavar="RESULTS.json",
                         help="run nothing: print the markdown of a results file written earlier, and rewrite "
                         "the .md beside it")
@@ -42,6 +48,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     # Here, not above: DuckDB and psutil come with the "bench" extra, which the image leaves out.
     from healthcare_dataops.benchmark.backfill_run import parse_backfill_days, run_backfills
+    from healthcare_dataops.benchmark.engine_workers import parse_worker_counts, run_worker_counts
     from healthcare_dataops.benchmark.machine import describe_machine
     from healthcare_dataops.benchmark.scale_run import run_scale
 
@@ -49,35 +56,42 @@ def run(args: argparse.Namespace) -> int:
         return _render_again(args.render)
     scales = parse_scales(args.scales)
     lengths = parse_backfill_days(args.backfill_days) if args.backfill_days else None
+    worker_counts = parse_worker_counts(args.engine_workers) if args.engine_workers else None
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="healthcare-dataops-benchmark-"))
     machine = describe_machine()
     names = "-".join(s.name for s in scales)
     if lengths:
         names += "-backfill-" + "-".join(map(str, lengths))
+    if worker_counts:
+        names += "-workers-" + "-".join(map(str, worker_counts))
     stem = args.results / f"{dt.date.today().isoformat()}-{names}"
-    results, backfills = [], []
+    results, backfills, workers = [], [], []
     for scale in scales:
         if lengths:
             backfills.append(run_backfills(scale, lengths, workdir / f"{scale.name}-backfill"))
+        elif worker_counts:
+            workers.append(run_worker_counts(scale, worker_counts, workdir / f"{scale.name}-workers",
+                                             days=args.engine_days))
         else:
             results.append(run_scale(scale, workdir / scale.name))
         # After every scale: a later one that takes the machine down loses nothing before it.
-        _write(stem, machine, results, backfills)
+        _write(stem, machine, results, backfills, workers)
     if not args.keep:
-        for folder in [workdir] if args.workdir is None else [r.workdir for r in [*results, *backfills]]:
+        kept = [*results, *backfills, *workers]
+        for folder in [workdir] if args.workdir is None else [r.workdir for r in kept]:
             shutil.rmtree(folder, ignore_errors=True)
     return 0
 
 
-def _write(stem: Path, machine: dict, results: list, backfills: list) -> None:
+def _write(stem: Path, machine: dict, results: list, backfills: list, workers: list) -> None:
     from healthcare_dataops.benchmark.report import render
 
-    markdown, targets = render(results, machine, backfills)
+    markdown, targets = render(results, machine, backfills, workers)
     stem.parent.mkdir(parents=True, exist_ok=True)
     stem.with_suffix(".md").write_text(markdown, encoding="utf-8")
     stem.with_suffix(".json").write_text(json.dumps(
         {"machine": machine, "scales": [r.to_json() for r in results],
-         "backfills": [b.to_json() for b in backfills],
+         "backfills": [b.to_json() for b in backfills], "engine_workers": [w.to_json() for w in workers],
          "targets": [{**t.__dict__, "met": t.met} for t in targets]}, indent=2, default=str), encoding="utf-8")
     print(markdown)
     print(f"results: {stem.with_suffix('.md')}")
@@ -85,9 +99,11 @@ def _write(stem: Path, machine: dict, results: list, backfills: list) -> None:
 
 def _render_again(path: Path) -> int:
     from healthcare_dataops.benchmark.backfill_run import BackfillResult
+    from healthcare_dataops.benchmark.engine_workers import WorkersResult
     from healthcare_dataops.benchmark.scale_run import ScaleResult
 
     saved = json.loads(path.read_text(encoding="utf-8"))
     _write(path.with_suffix(""), saved["machine"], [ScaleResult.from_json(s) for s in saved["scales"]],
-           [BackfillResult.from_json(b) for b in saved.get("backfills", [])])
+           [BackfillResult.from_json(b) for b in saved.get("backfills", [])],
+           [WorkersResult.from_json(w) for w in saved.get("engine_workers", [])])
     return 0

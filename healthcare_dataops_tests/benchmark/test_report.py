@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from healthcare_dataops.benchmark.backfill_run import BackfillResult, BackfillRun
+from healthcare_dataops.benchmark.engine_workers import WorkersResult, WorkersRun, local_cluster_env, parse_worker_counts
 from healthcare_dataops.benchmark.report import render
 from healthcare_dataops.benchmark.run_stats import RunStats, StepStats
 from healthcare_dataops.benchmark.scale_run import ScaleResult
@@ -58,7 +59,7 @@ def test_a_killed_cold_run_shows_its_finished_steps_the_failure_and_where_memory
     assert verdicts["one new day over the 30-day backfill"] == "not measured"
     # The remedies name the step that held the most memory and the one the run died in.
     assert "memory in `wearable_readings_silver`" in markdown
-    assert "memory in `wearable_readings_critical_expectations`: a check loads" in markdown
+    assert "memory in `wearable_readings_critical_expectations`: a check holds" in markdown
 
 
 def test_a_path_the_killed_run_did_not_finish_has_no_pipeline_time_and_its_target_is_not_measured():
@@ -138,3 +139,48 @@ def test_a_backfill_read_back_from_its_json_renders_the_same():
     backfill = _backfill(5.0, 5.5)
     again = BackfillResult.from_json(json.loads(json.dumps(backfill.to_json())))
     assert render([], MACHINE, [again]) == render([], MACHINE, [backfill])
+
+
+def _workers(bronze_seconds: dict[int, float], failed: int | None = None) -> WorkersResult:
+    def run(workers: int, seconds: float) -> WorkersRun:
+        finished = workers != failed
+        steps = [StepStats("wearable_bronze", seconds=seconds, finished=True),
+                 StepStats("device_enrollments_silver", seconds=1.0, finished=True),
+                 StepStats("wearable_readings_silver", seconds=seconds / 2, finished=finished)]
+        cold = {"seconds": seconds * 2, "peak_memory_bytes": GIB, "launched_at": 0.0,
+                "failure": None if finished else "exited with 1", "log": "cold.log"}
+        return WorkersRun(workers, cold, RunStats(f"run-{workers}", "SUCCESS", 0.0, seconds * 2, steps))
+
+    generated = {"seconds": 60.0, "files": 300, "bytes": GIB, "rows": {"wearable_readings": 3_000_000}}
+    return WorkersResult(SCALES["medium"], 3, Path("/nowhere"), generated,
+                         [run(w, s) for w, s in bronze_seconds.items()])
+
+
+def test_engine_worker_counts_are_reported_with_their_speed_up_over_the_first():
+    markdown, _ = render([], MACHINE, [], [_workers({1: 60.0, 2: 33.0})])
+    assert "## Engine workers: medium, 10,000 patients × 3 days" in markdown
+    assert "| 1 | 60.0 | 1.0 | 30.0 | 91.0 | 1.00× | finished |" in markdown
+    assert "| 2 | 33.0 | 1.0 | 16.5 | 50.5 | 1.80× | finished |" in markdown
+    # A run whose silver step failed has no total and no speed-up, and says how it ended.
+    markdown, _ = render([], MACHINE, [], [_workers({1: 60.0, 2: 33.0}, failed=2)])
+    assert "| 2 | 33.0 | 1.0 |  |  |  | the command exited with 1 |" in markdown
+
+
+def test_engine_workers_read_back_from_their_json_render_the_same():
+    result = _workers({1: 60.0, 2: 33.0})
+    again = WorkersResult.from_json(json.loads(json.dumps(result.to_json())))
+    assert render([], MACHINE, [], [again]) == render([], MACHINE, [], [result])
+
+
+@pytest.mark.parametrize("text", ["2", "0,1", "one,two", ""])
+def test_engine_worker_counts_need_two_or_more_positive_counts(text):
+    with pytest.raises(ValueError, match="--engine-workers"):
+        parse_worker_counts(text)
+
+
+def test_local_cluster_settings_give_each_worker_one_task_slot_and_the_engine_as_many_tasks():
+    env = local_cluster_env(3)
+    assert env["SAIL_MODE"] == "local-cluster"
+    assert env["SAIL_CLUSTER__WORKER_INITIAL_COUNT"] == env["SAIL_CLUSTER__WORKER_MAX_COUNT"] == "3"
+    assert env["SAIL_CLUSTER__WORKER_TASK_SLOTS"] == "1"
+    assert env["SAIL_EXECUTION__DEFAULT_PARALLELISM"] == env["HEALTHCARE_DATAOPS_ENGINE_PARALLELISM"] == "3"

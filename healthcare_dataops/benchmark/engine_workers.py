@@ -1,0 +1,138 @@
+"""Do the heavy steps get faster with more engine workers?
+
+``healthcare-dataops benchmark --engine-workers 1,2`` generates a few days of a scale's feeds
+once, then materializes the silver wearable readings and what they are built from (the
+wearable and patient bronze, device enrollments, patients) over them cold, once per worker count, each in a fresh
+lakehouse and instance. The embedded engine runs in Sail's local cluster mode: a driver and
+N workers, each worker one task slot, the engine's parallelism N, so a run uses N cores at
+most. The same code, unchanged, is what a Spark Connect cluster runs; only the engine's
+settings differ between the runs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from healthcare_dataops import settings
+from healthcare_dataops.benchmark import dagster_cli
+from healthcare_dataops.benchmark.run_stats import RunStats, StepStats, latest_run_stats
+from healthcare_dataops.benchmark.scale_run import START, asset_parents, generated_feeds, pipeline_env
+from healthcare_dataops.benchmark.scales import Scale
+from healthcare_dataops.generate.runner import Options, generate
+
+# The readings and everything upstream of them; the table reports the steps whose rows grow
+# with the wearable feeds.
+SELECTION = "+wearable_readings"
+ENGINE_STEPS = ("wearable_bronze", "device_enrollments_silver", "wearable_readings_silver")
+DEFAULT_DAYS = 3
+
+
+def local_cluster_env(workers: int) -> dict[str, str]:
+    """Sail's settings (read when the embedded server starts) for ``workers`` workers of one
+    task slot each. A stage needs as many slots as it has partitions, so the engine's
+    parallelism is the number of slots."""
+    return {
+        "SAIL_MODE": "local-cluster",
+        "SAIL_CLUSTER__WORKER_INITIAL_COUNT": str(workers),
+        "SAIL_CLUSTER__WORKER_MAX_COUNT": str(workers),
+        "SAIL_CLUSTER__WORKER_TASK_SLOTS": "1",
+        "SAIL_EXECUTION__DEFAULT_PARALLELISM": str(workers),
+        settings.ENGINE_PARALLELISM: str(workers),
+    }
+
+
+@dataclass
+class WorkersRun:
+    workers: int
+    cold: dict[str, object]  # CliRun.summary()
+    stats: RunStats
+
+    def step_seconds(self, step: str) -> float | None:
+        found = next((s for s in self.stats.steps if s.step == step and s.finished), None)
+        return found.seconds if found else None
+
+
+@dataclass
+class WorkersResult:
+    scale: Scale
+    days: int
+    workdir: Path
+    generated: dict[str, object]
+    runs: list[WorkersRun]
+
+    def to_json(self) -> dict:
+        return json.loads(json.dumps(dataclasses.asdict(self), default=str))
+
+    @classmethod
+    def from_json(cls, data: dict) -> WorkersResult:
+        runs = [WorkersRun(r["workers"], r["cold"], RunStats(**{**r["stats"], "steps": [
+            StepStats(**s) for s in r["stats"]["steps"]]})) for r in data["runs"]]
+        return cls(Scale(**data["scale"]), data["days"], Path(data["workdir"]), data["generated"], runs)
+
+
+def parse_worker_counts(text: str) -> list[int]:
+    try:
+        counts = sorted({int(part) for part in text.split(",") if part.strip()})
+    except ValueError:
+        counts = []
+    if len(counts) < 2 or counts[0] < 1:
+        raise ValueError(f"--engine-workers takes two or more worker counts, such as 1,2; not {text!r}")
+    return counts
+
+
+def run_worker_counts(scale: Scale, counts: list[int], workdir: Path, days: int = DEFAULT_DAYS,
+                      log=print) -> WorkersResult:
+    shutil.rmtree(workdir, ignore_errors=True)
+    workdir.mkdir(parents=True)
+    landing = workdir / "landing"
+    log(f"[{scale.name} engine workers] generating {scale.patients:,} patients × {days} days")
+    summary = generate(Options(landing=landing, side=workdir / "generator", patients=scale.patients,
+                               days=days, start_date=START, epoch=START))
+    result = WorkersResult(scale, days, workdir, generated_feeds(summary, landing), [])
+    parents = asset_parents()
+    last = START + dt.timedelta(days=days - 1)
+    for workers in counts:
+        log(f"[{scale.name} engine workers] {SELECTION} on {workers} worker(s), in a fresh lakehouse")
+        run_dir = workdir / f"workers_{workers}"
+        run_dir.mkdir()
+        env = {**pipeline_env(run_dir), settings.LANDING_ROOT: str(landing), **local_cluster_env(workers)}
+        cold = dagster_cli.run_cli(
+            ("asset", "materialize", "-m", dagster_cli.DEFINITIONS_MODULE, "--select", SELECTION,
+             "--partition-range", f"{START.isoformat()}...{last.isoformat()}"),
+            env, run_dir / "cold.log",
+        )
+        stats = latest_run_stats(run_dir / "dagster_home", parents)
+        result.runs.append(WorkersRun(workers, cold.summary(), stats))
+        if cold.failure:
+            log(f"[{scale.name} engine workers] the run on {workers} worker(s) {cold.failure} (log {cold.log})")
+    return result
+
+
+def workers_lines(result: WorkersResult) -> list[str]:
+    scale, generated = result.scale, result.generated
+    base = result.runs[0]
+    lines = [
+        f"## Engine workers: {scale.name}, {scale.patients:,} patients × {result.days} days", "",
+        f"Feeds: {generated['files']:,} files, {generated['bytes'] / 2**20:,.0f} MiB "
+        f"({generated['rows'].get('wearable_readings', 0):,} wearable readings), generated in "
+        f"{generated['seconds']:.0f} s (not counted). Each count: `dagster asset materialize --select "
+        f"{SELECTION}` cold, the embedded engine in Sail's local cluster mode (`SAIL_MODE=local-cluster`), "
+        "that many workers of one task slot each and as many tasks at once. Speed-up: over the first row.", "",
+        "| workers | " + " | ".join(f"`{s}` s" for s in ENGINE_STEPS) + " | engine steps s | speed-up | outcome |",
+        "|---:|" + "---:|" * len(ENGINE_STEPS) + "---:|---:|---|",
+    ]
+    for run in result.runs:
+        steps = [run.step_seconds(s) for s in ENGINE_STEPS]
+        total = sum(s for s in steps if s is not None) if all(s is not None for s in steps) else None
+        base_steps = [base.step_seconds(s) for s in ENGINE_STEPS]
+        base_total = sum(base_steps) if all(s is not None for s in base_steps) else None
+        speed_up = f"{base_total / total:.2f}×" if total and base_total else ""
+        outcome = "finished" if run.cold["failure"] is None else f"the command {run.cold['failure']}"
+        cells = " | ".join(f"{s:.1f}" if s is not None else "" for s in steps)
+        lines.append(f"| {run.workers} | {cells} | {f'{total:.1f}' if total else ''} | {speed_up} | {outcome} |")
+    return [*lines, ""]
