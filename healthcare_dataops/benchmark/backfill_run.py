@@ -19,7 +19,7 @@ from healthcare_dataops import settings
 from healthcare_dataops.benchmark import dagster_cli
 from healthcare_dataops.benchmark.run_stats import RunStats, StepStats, attach_peak_memory, latest_run_stats
 from healthcare_dataops.benchmark.scale_run import START, asset_parents, generated_feeds, pipeline_env
-from healthcare_dataops.benchmark.scales import Scale
+from healthcare_dataops.benchmark.scales import Scale, parse_counts
 from healthcare_dataops.generate.runner import Options, generate
 
 
@@ -56,13 +56,7 @@ class BackfillResult:
 
 
 def parse_backfill_days(text: str) -> list[int]:
-    try:
-        lengths = sorted({int(part) for part in text.split(",") if part.strip()})
-    except ValueError:
-        lengths = []
-    if len(lengths) < 2 or lengths[0] < 1:
-        raise ValueError(f"--backfill-days takes two or more day counts, such as 30,90; not {text!r}")
-    return lengths
+    return parse_counts(text, "--backfill-days", "30,90")
 
 
 def run_backfills(scale: Scale, lengths: list[int], workdir: Path, log=print) -> BackfillResult:

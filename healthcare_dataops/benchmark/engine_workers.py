@@ -22,7 +22,7 @@ from healthcare_dataops import settings
 from healthcare_dataops.benchmark import dagster_cli
 from healthcare_dataops.benchmark.run_stats import RunStats, StepStats, latest_run_stats
 from healthcare_dataops.benchmark.scale_run import START, asset_parents, generated_feeds, pipeline_env
-from healthcare_dataops.benchmark.scales import Scale
+from healthcare_dataops.benchmark.scales import Scale, parse_counts
 from healthcare_dataops.generate.runner import Options, generate
 
 # The readings and everything upstream of them; the table reports the steps whose rows grow
@@ -76,13 +76,7 @@ class WorkersResult:
 
 
 def parse_worker_counts(text: str) -> list[int]:
-    try:
-        counts = sorted({int(part) for part in text.split(",") if part.strip()})
-    except ValueError:
-        counts = []
-    if len(counts) < 2 or counts[0] < 1:
-        raise ValueError(f"--engine-workers takes two or more worker counts, such as 1,2; not {text!r}")
-    return counts
+    return parse_counts(text, "--engine-workers", "1,2")
 
 
 def run_worker_counts(scale: Scale, counts: list[int], workdir: Path, days: int = DEFAULT_DAYS,

@@ -46,3 +46,14 @@ def parse_scales(text: str) -> list[Scale]:
     if unknown or not names:
         raise ValueError(f"scales are some of {', '.join(SCALES)}, not {text!r}")
     return [SCALES[name] for name in names]
+
+
+def parse_counts(text: str, option: str, example: str) -> list[int]:
+    """Two or more distinct positive whole numbers, ascending (``--backfill-days 30,90``)."""
+    try:
+        counts = sorted({int(part) for part in text.split(",") if part.strip()})
+    except ValueError:
+        counts = []
+    if len(counts) < 2 or counts[0] < 1:
+        raise ValueError(f"{option} takes two or more counts, such as {example}; not {text!r}")
+    return counts
