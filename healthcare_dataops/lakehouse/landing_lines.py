@@ -62,16 +62,15 @@ def files_table(files: list[tuple[str, str, str, str]]) -> pa.Table:
 
 def read_lines(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
     """``mapInArrow`` function: file rows (FILES_SCHEMA) → line rows (LINES_SCHEMA), every
-    line as it is (``records`` then strips them and drops the blank ones, on the engine)."""
+    line stripped as ``bytes.strip`` strips (``records`` then drops the blank ones)."""
     for batch in batches:
         for file in batch.to_pylist():
             yield from _file_lines(file)
 
 
 def records(lines: DataFrame) -> DataFrame:
-    """The lines that hold a record: stripped as ``bytes.strip`` strips, blank ones dropped."""
-    text = F.trim(F.col("line_text"), F.lit(ASCII_WHITESPACE))
-    return lines.withColumn("line_text", text).where((F.length(text) > 0) | F.col("line_bytes").isNotNull())
+    """The lines that hold a record: the blank ones dropped."""
+    return lines.where((F.length("line_text") > 0) | F.col("line_bytes").isNotNull())
 
 
 def _file_lines(file: dict) -> Iterator[pa.RecordBatch]:
@@ -121,6 +120,9 @@ def _batch(file: dict, before: int, lines: pa.Array) -> pa.RecordBatch:
         decoded = [_decoded(line) for line in lines.to_pylist()]
         text = pa.array([d for d, _ in decoded], pa.string())
         raw = pa.array([b for _, b in decoded], pa.binary())
+    # Stripped here, in Arrow, not by the engine's trim: Sail's cluster mode cannot ship trim
+    # with characters to its workers ("no UDF found for btrim").
+    text = pc.utf8_trim(text, ASCII_WHITESPACE)
     index = pa.array(np.full(count, file["file_index"], dtype=np.int32))
     return pa.RecordBatch.from_arrays([index, numbers, text, raw], schema=LINES_SCHEMA)
 
