@@ -100,7 +100,7 @@ def layer_of(step: StepStats) -> str:
         return "asset checks (Great Expectations, conservation)"
     name = step.step
     if name.endswith("_bronze"):
-        return "bronze: parse files, write Delta (delta-rs)"
+        return "bronze: read and parse files, write Delta"
     if name in ("risk_model", "patient_risk_scores"):
         return "model: train, register, score (XGBoost, MLflow)"
     if name == DRIFT_REPORT_STEP:

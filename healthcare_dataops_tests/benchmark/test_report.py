@@ -178,9 +178,9 @@ def test_engine_worker_counts_need_two_or_more_positive_counts(text):
         parse_worker_counts(text)
 
 
-def test_local_cluster_settings_give_each_worker_one_task_slot_and_the_engine_as_many_tasks():
+def test_local_cluster_settings_give_the_engine_a_task_per_worker():
     env = local_cluster_env(3)
     assert env["SAIL_MODE"] == "local-cluster"
     assert env["SAIL_CLUSTER__WORKER_INITIAL_COUNT"] == env["SAIL_CLUSTER__WORKER_MAX_COUNT"] == "3"
-    assert env["SAIL_CLUSTER__WORKER_TASK_SLOTS"] == "1"
+    assert int(env["SAIL_CLUSTER__WORKER_TASK_SLOTS"]) >= 2  # a union of two inputs is one stage of two tasks
     assert env["SAIL_EXECUTION__DEFAULT_PARALLELISM"] == env["HEALTHCARE_DATAOPS_ENGINE_PARALLELISM"] == "3"
