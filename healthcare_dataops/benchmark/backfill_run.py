@@ -17,7 +17,7 @@ from pathlib import Path
 
 from healthcare_dataops import settings
 from healthcare_dataops.benchmark import dagster_cli
-from healthcare_dataops.benchmark.run_stats import RunStats, StepStats, attach_peak_memory, latest_run_stats
+from healthcare_dataops.benchmark.run_stats import RunStats, attach_peak_memory, latest_run_stats
 from healthcare_dataops.benchmark.scale_run import START, asset_parents, generated_feeds, pipeline_env
 from healthcare_dataops.benchmark.scales import Scale, parse_counts
 from healthcare_dataops.generate.runner import Options, generate
@@ -50,8 +50,7 @@ class BackfillResult:
 
     @classmethod
     def from_json(cls, data: dict) -> BackfillResult:
-        runs = [BackfillRun(r["days"], r["cold"], RunStats(**{**r["stats"], "steps": [
-            StepStats(**s) for s in r["stats"]["steps"]]})) for r in data["runs"]]
+        runs = [BackfillRun(r["days"], r["cold"], RunStats.from_json(r["stats"])) for r in data["runs"]]
         return cls(Scale(**data["scale"]), Path(data["workdir"]), data["generated"], runs)
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from healthcare_dataops import settings
 from healthcare_dataops.benchmark import dagster_cli
-from healthcare_dataops.benchmark.run_stats import RunStats, StepStats, latest_run_stats
+from healthcare_dataops.benchmark.run_stats import RunStats, latest_run_stats
 from healthcare_dataops.benchmark.scale_run import START, asset_parents, generated_feeds, pipeline_env
 from healthcare_dataops.benchmark.scales import Scale, parse_counts
 from healthcare_dataops.generate.runner import Options, generate
@@ -76,8 +76,7 @@ class WorkersResult:
 
     @classmethod
     def from_json(cls, data: dict) -> WorkersResult:
-        runs = [WorkersRun(r["workers"], r["cold"], RunStats(**{**r["stats"], "steps": [
-            StepStats(**s) for s in r["stats"]["steps"]]})) for r in data["runs"]]
+        runs = [WorkersRun(r["workers"], r["cold"], RunStats.from_json(r["stats"])) for r in data["runs"]]
         return cls(Scale(**data["scale"]), data["days"], Path(data["workdir"]), data["generated"], runs)
 
 

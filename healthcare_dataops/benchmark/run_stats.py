@@ -63,6 +63,11 @@ class RunStats:
     def step(self, name: str) -> StepStats:
         return next(s for s in self.steps if s.step == name)
 
+    @classmethod
+    def from_json(cls, data: dict) -> RunStats:
+        """Stats as ``dataclasses.asdict`` wrote them into a results file."""
+        return cls(**{**data, "steps": [StepStats(**s) for s in data["steps"]]})
+
 
 def attach_peak_memory(stats: RunStats, samples: list[tuple[float, int]]) -> None:
     """Each step's peak: the largest sample taken while it ran (steps run one at a time)."""

@@ -21,7 +21,7 @@ from healthcare_dataops import settings
 from healthcare_dataops.benchmark import dagster_cli
 from healthcare_dataops.benchmark.lakehouse_export import export_step_inputs
 from healthcare_dataops.benchmark.process_memory import PeakMemory
-from healthcare_dataops.benchmark.run_stats import RunStats, StepStats, attach_peak_memory, latest_run_stats
+from healthcare_dataops.benchmark.run_stats import RunStats, attach_peak_memory, latest_run_stats
 from healthcare_dataops.benchmark.scales import Scale
 from healthcare_dataops.benchmark.sensor_tick import SensorTick, time_drift_sensor
 from healthcare_dataops.generate.runner import Options, Summary, generate
@@ -60,7 +60,7 @@ class ScaleResult:
     def from_json(cls, data: dict) -> ScaleResult:
         """A result as ``to_json`` wrote it, to render again."""
         def run_stats(stats: dict | None) -> RunStats | None:
-            return None if stats is None else RunStats(**{**stats, "steps": [StepStats(**s) for s in stats["steps"]]})
+            return None if stats is None else RunStats.from_json(stats)
 
         return cls(
             Scale(**data["scale"]), Path(data["workdir"]), data["generated"], data["cold"],
