@@ -33,10 +33,11 @@ ENGINE_STEPS = ("wearable_bronze", "device_enrollments_silver", "wearable_readin
 DEFAULT_DAYS = 3
 
 
-# Sail schedules a stage's tasks together and refuses one with more partitions than the
-# cluster has slots (a union of two inputs has two, whatever the parallelism): the slots leave
-# room for that, and the engine's parallelism sets how many tasks a stage runs at once.
-TASK_SLOTS_PER_WORKER = 4
+# Sail schedules a task region (the stages it pipelines together) at once and refuses one
+# that needs more slots than the cluster has: the readings' checks read a partition range as
+# one region of 21 tasks. Slots only bound what may be scheduled; the engine's parallelism
+# sets how many tasks a stage runs, so generous slots cost nothing.
+TASK_SLOTS_PER_WORKER = 64
 
 
 def local_cluster_env(workers: int) -> dict[str, str]:
