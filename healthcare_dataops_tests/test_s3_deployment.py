@@ -13,7 +13,7 @@ from deltalake import DeltaTable
 
 from healthcare_dataops.cli import main as cli
 from healthcare_dataops.defs.automation.landing_days import SETTLE_SECONDS
-from healthcare_dataops.defs.automation.landing_zone_sensor import landing_zone_sensor
+from healthcare_dataops.defs.automation.landing_zone_sensor import landing_zone_requests, landing_zone_sensor
 from healthcare_dataops.lakehouse import storage
 from healthcare_dataops.resources import MlflowResource, S3LandingZoneResource
 from healthcare_dataops_tests.dagster_helpers import all_assets, materialize_days, metadata_of
@@ -30,6 +30,11 @@ ARTIFACTS = "s3://mlflow/artifacts"
 def tick(landing: S3LandingZoneResource, cursor: str | None) -> dg.SensorResult:
     with dg.build_sensor_context(cursor=cursor, resources={"landing_zone": landing}) as context:
         return landing_zone_sensor(context)
+
+
+def tick_at(landing: S3LandingZoneResource, cursor: str | None, now_ns: int) -> dg.SensorResult:
+    with dg.build_sensor_context(cursor=cursor) as context:
+        return landing_zone_requests(context, landing, now_ns=now_ns)
 
 
 def read_s3_table(root: str, layer: str, name: str):
@@ -65,7 +70,6 @@ def deployed(s3_endpoint, s3_bucket, feeds, tmp_path):
 
 def test_the_graph_runs_on_s3_and_the_sensor_watches_the_bucket(deployed, s3_endpoint, s3_bucket):
     landing, mlflow = deployed
-    uploaded_at = time.monotonic()
     fresh = tick(landing, cursor=None)
     assert not fresh.run_requests, "files written seconds ago are still arriving"
     assert "Still arriving" in fresh.skip_reason.skip_message
@@ -90,8 +94,10 @@ def test_the_graph_runs_on_s3_and_the_sensor_watches_the_bucket(deployed, s3_end
     assert any("evaluation/subgroup_metrics.json" in key for key in artifacts)
     assert f"healthcare/reports/feature_drift/{LAST_DAY}.html" in keys_under(s3_endpoint, "lakehouse", "healthcare/reports/")
 
-    time.sleep(max(0.0, SETTLE_SECONDS + 1 - (time.monotonic() - uploaded_at)))
-    settled = tick(landing, cursor=fresh.cursor)
+    # The bucket's modification times are the server's clock: a tick a settle time and a second
+    # from now sees every upload settled, without waiting for it.
+    later = time.time_ns() + (SETTLE_SECONDS + 1) * 1_000_000_000
+    settled = tick_at(landing, fresh.cursor, later)
     assert sorted(r.partition_key for r in settled.run_requests) == DAYS
-    again = tick(landing, cursor=settled.cursor)
+    again = tick_at(landing, settled.cursor, later)
     assert not again.run_requests

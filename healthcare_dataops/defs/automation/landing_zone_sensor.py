@@ -31,8 +31,16 @@ from healthcare_dataops.resources import LandingZoneResource
     description="Requests the daily pipeline for every delivery day with new or replaced files.",
 )
 def landing_zone_sensor(context: dg.SensorEvaluationContext, landing_zone: LandingZoneResource):
+    return landing_zone_requests(context, landing_zone, now_ns=time.time_ns())
+
+
+def landing_zone_requests(
+    context: dg.SensorEvaluationContext, landing_zone: LandingZoneResource, *, now_ns: int
+) -> dg.SensorResult:
+    """The sensor's tick at ``now_ns`` (ns since the epoch): tests pass the clock in rather
+    than wait for files to settle."""
     seen: dict[str, str] = json.loads(context.cursor) if context.cursor else {}
-    days = survey(landing_zone.snapshot(), now_ns=time.time_ns())
+    days = survey(landing_zone.snapshot(), now_ns=now_ns)
     changed = sorted(day for day, fingerprint in days.ready.items() if seen.get(day) != fingerprint)
     # A day still being written keeps its old fingerprint, so it is requested once it settles.
     cursor = {**{day: seen[day] for day in days.arriving if day in seen}, **days.ready}

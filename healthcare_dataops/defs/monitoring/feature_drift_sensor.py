@@ -60,6 +60,11 @@ def feature_drift_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult
     before the first); when it is over, the newest waiting drifted report stands for all of
     them in one retraining. With a cool-down of 0 every drifted report retrains.
     """
+    return drift_retrain_requests(context, now=dt.datetime.now(dt.UTC))
+
+
+def drift_retrain_requests(context: dg.SensorEvaluationContext, *, now: dt.datetime) -> dg.SensorResult:
+    """The sensor's tick at ``now``: tests pass the clock in rather than wait out a cool-down."""
     cursor = json.loads(context.cursor) if context.cursor else {}
     handled, last_request = cursor.get("handled_storage_id"), cursor.get("last_request_at")
     key = dg.AssetKey(FEATURE_DRIFT_REPORT)
@@ -89,7 +94,6 @@ def feature_drift_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult
                 else metadata.get("status", "no drift result in its metadata")))
             handled, index = record.storage_id, index + 1
             continue
-        now = dt.datetime.now(dt.UTC)
         if last_request and now < (until := dt.datetime.fromisoformat(last_request) + cooldown):
             # The cursor stops before this report: it retrains once the cool-down is over.
             seen.append(f"Drift in {_describe(record)} (share {metadata['drift_share']:.3f}), but cooling "

@@ -18,6 +18,7 @@ from healthcare_dataops.defs.monitoring.cooldown import (
 from healthcare_dataops.defs.monitoring.feature_drift_report import feature_drift_report
 from healthcare_dataops.defs.monitoring.feature_drift_sensor import (
     DRIFT_SHARE_TAG,
+    drift_retrain_requests,
     feature_drift_sensor,
 )
 from healthcare_dataops.defs.monitoring.jobs import retrain_job
@@ -193,9 +194,10 @@ def test_the_cool_down_folds_waiting_drift_events_into_the_newest(light_defs, mo
                _record(instance, "2026-02-04", drift=True)]
     cooling, _ = _tick(instance, light_defs, requested.cursor)
     assert "cooling down until" in _skip(cooling) and cooling.cursor == requested.cursor
-    monkeypatch.setenv(RETRAIN_COOLDOWN_HOURS, "0.0001")
-    time.sleep(0.5)
-    after, _ = _tick(instance, light_defs, requested.cursor)
+    # Six hours and a second after the request, the cool-down is over: the clock is passed in.
+    requested_at = dt.datetime.fromisoformat(json.loads(requested.cursor)["last_request_at"])
+    with dg.build_sensor_context(instance=instance, cursor=requested.cursor, definitions=light_defs) as context:
+        after = drift_retrain_requests(context, now=requested_at + dt.timedelta(hours=6, seconds=1))
     # One retraining, for the newest drifted report: it stands for the one before it.
     assert [(r.run_key, r.partition_key) for r in after.run_requests] == [(str(waiting[-1]), "2026-02-04")]
     assert json.loads(after.cursor)["handled_storage_id"] == waiting[-1]
