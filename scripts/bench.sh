@@ -6,6 +6,6 @@
 #   SCALES=small,medium bash scripts/bench.sh      # tiny, small, medium, large
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+bash scripts/setup.sh --tests
 source scripts/env.sh
 healthcare-dataops benchmark --scales "${SCALES:-small,medium}" "$@"

@@ -1,10 +1,20 @@
 #!/usr/bin/env bash
-# Prepares a fresh checkout: checks Python 3.11 and Java 17, creates .venv, installs the
-# package with its test and benchmark extras at the versions in constraints.txt (the image installs the same
-# ones), and makes the local Dagster instance. Idempotent: a second call with unchanged
-# pyproject.toml and constraints.txt installs nothing.
+# Prepares a fresh checkout: checks Python 3.11, creates .venv, installs the package at the
+# versions in constraints.txt (the image installs the same ones), and makes the local Dagster
+# instance. Idempotent: a second call with unchanged pyproject.toml and constraints.txt
+# installs nothing.
+#   bash scripts/setup.sh            what the main job needs (the embedded Sail engine: no Java)
+#   bash scripts/setup.sh --tests    also the test and benchmark extras, and checks Java 17
+#                                    (the tests' JVM parity engine and the cluster script)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+extras=""
+case "${1:-}" in
+  "") ;;
+  --tests) extras="dev,bench" ;;
+  *) echo "usage: bash scripts/setup.sh [--tests]" >&2; exit 2 ;;
+esac
 
 python_bin=""
 for candidate in python3.11 python3 python; do
@@ -18,6 +28,7 @@ if [ -z "$python_bin" ]; then
   exit 1
 fi
 
+if [ -n "$extras" ]; then
 if ! command -v java >/dev/null 2>&1; then
   echo "error: Java 17 is required and 'java' is not on PATH." >&2
   echo "       The JVM Spark engine (parity tests, cluster mode) needs it." >&2
@@ -29,17 +40,21 @@ if [ "${java_major:-0}" -lt 17 ]; then
   echo "error: Java 17 or newer is required; 'java' is version ${java_major:-unknown}." >&2
   exit 1
 fi
+fi
 
 if [ ! -x .venv/bin/python ]; then
   echo "==> creating .venv with $python_bin"
   "$python_bin" -m venv .venv
 fi
-# Either file changing means a different set of packages: the stamp names both hashes.
-stamp=".venv/.installed-$(sha256sum pyproject.toml | cut -c1-16)-$(sha256sum constraints.txt | cut -c1-16)"
-if [ ! -f "$stamp" ]; then
-  echo "==> installing healthcare-dataops and its pinned dependencies (a few minutes the first time)"
+# Either file changing means a different set of packages: the stamp names both hashes, and
+# the extras installed. An install with the extras serves the main job too.
+locked="$(sha256sum pyproject.toml | cut -c1-16)-$(sha256sum constraints.txt | cut -c1-16)"
+with_tests=".venv/.installed-$locked-dev,bench"
+stamp=".venv/.installed-$locked${extras:+-$extras}"
+if [ ! -f "$stamp" ] && { [ -n "$extras" ] || [ ! -f "$with_tests" ]; }; then
+  echo "==> installing healthcare-dataops${extras:+ with its $extras extras} and the pinned dependencies (a few minutes the first time)"
   .venv/bin/python -m pip install --quiet --upgrade pip
-  .venv/bin/python -m pip install --quiet -c constraints.txt -e '.[dev,bench]'
+  .venv/bin/python -m pip install --quiet -c constraints.txt -e ".${extras:+[$extras]}"
   rm -f .venv/.installed-*
   touch "$stamp"
 fi

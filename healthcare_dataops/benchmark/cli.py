@@ -46,7 +46,14 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    # Here, not above: DuckDB and psutil come with the "bench" extra, which the image leaves out.
+    # Here, not above: DuckDB and psutil come with the "bench" extra, which the image and the
+    # quickstart's install leave out.
+    try:
+        import duckdb  # noqa: F401
+        import psutil  # noqa: F401
+    except ModuleNotFoundError as missing:
+        raise SystemExit(f"healthcare-dataops benchmark needs the bench extra ({missing.name} is not "
+                         "installed): bash scripts/setup.sh --tests") from None
     from healthcare_dataops.benchmark.backfill_run import parse_backfill_days, run_backfills
     from healthcare_dataops.benchmark.engine_workers import parse_worker_counts, run_worker_counts
     from healthcare_dataops.benchmark.machine import describe_machine
