@@ -6,6 +6,7 @@ chunk, not the backfill), runs the table's transform on the shared Spark session
 each chunk through ``write_batch``.
 """
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -100,6 +101,7 @@ def silver_multi_asset(build: SilverBuild) -> dg.AssetsDefinition:
         chunks = day_chunks(context.partition_keys, spark_tables.rows_per_partition(bronze_uri),
                             max_weight=SILVER_CHUNK_ROWS, max_days=SILVER_CHUNK_DAYS)
         reports = []
+        started, days_done = time.perf_counter(), 0
         for number, days in enumerate(chunks):
             raw = spark_tables.read_days(session, bronze_uri, days)
             conformed = build.conform(Batch(raw, session, key, lakehouse, list(days)))
@@ -117,8 +119,13 @@ def silver_multi_asset(build: SilverBuild) -> dg.AssetsDefinition:
                 ))
             finally:
                 storage.remove_tree(staging)
-        if len(chunks) > 1:
-            context.log.info(f"{table.name}: {len(context.partition_keys)} delivery days in {len(chunks)} chunks")
+            # A backfill is one long run: each chunk says how far it got.
+            days_done += len(days)
+            context.log.info(
+                f"{table.name}: delivery days {days[0]}...{days[-1]} committed (chunk {number + 1} of {len(chunks)}, "
+                f"{days_done} of {len(context.partition_keys)} days), {sum(r.total('written') for r in reports):,} "
+                f"rows written so far, {time.perf_counter() - started:.1f} s"
+            )
         yield from silver_results(context, merge_reports(reports), engine_startup_seconds=spark.startup_seconds)
 
     return _silver

@@ -25,6 +25,7 @@ from .wearables import WearableDay, device_lines
 
 
 BURN_IN_DAYS = 21
+PROGRESS_EVERY_DAYS = 10
 
 
 @dataclass(frozen=True)
@@ -141,7 +142,11 @@ def generate(options: Options, log=lambda message: None) -> Summary:
                                              [o for o in labs if o.lab == lab], drift))
         if WEARABLES in options.sources:
             records += write_wearables(options, sim, day, date, drift)
-        log(f"{date}: {len(records)} files so far, {time.perf_counter() - started:.1f} s")
+        done = day - options.first_day + 1
+        # Every tenth day and the last: progress for a long run without a line per day.
+        if done % PROGRESS_EVERY_DAYS == 0 or day == last:
+            log(f"day {done} of {options.days} ({date}): {len(records)} files, "
+                f"{sum(r.rows for r in records):,} records, {time.perf_counter() - started:.1f} s")
     faults, skipped = inject_faults(options, records) if options.faults else ([], [])
     previous = load_previous(options.side, options.population())
     write_side_files(options.side, build_manifest(options, drift, records, faults, skipped), previous, truth, inputs)

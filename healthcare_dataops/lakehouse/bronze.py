@@ -16,6 +16,7 @@ file takes the Python parsers, which are the reference the engine's readers are 
 from __future__ import annotations
 
 import datetime as dt
+import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -140,8 +141,11 @@ class BronzeWriter:
         engine_parallelism: int = 2,
         chunk_bytes: int = CHUNK_BYTES,
         chunk_days: int = CHUNK_DAYS,
+        progress: Callable[[str], None] = lambda line: None,
     ) -> None:
+        """``progress`` is told of each chunk committed (a step's log: a backfill is one long run)."""
         self._lakehouse = lakehouse
+        self._progress = progress
         self._landing = landing
         self._spark, self._parallelism = spark, engine_parallelism
         self._chunk_bytes, self._chunk_days = chunk_bytes, chunk_days
@@ -173,12 +177,22 @@ class BronzeWriter:
         # Content that brought records earlier in this run; an empty file (a header alone)
         # repeats every day and is no re-delivery.
         first_file_of: dict[str, str] = {}
-        for chunk in self._chunks(todo):
+        started = time.perf_counter()
+        chunks = list(self._chunks(todo))
+        days_done = 0
+        for number, chunk in enumerate(chunks, 1):
             if self._spark is not None and any(d.on_engine for d in chunk):
                 report.version = self._write_on_engine(table, chunk, report, first_file_of)
             else:
                 report.version = self._write_in_python(table, chunk, report, first_file_of)
             report.commits += 1
+            chunk_days = sorted({d.day for d in chunk})
+            days_done += len(chunk_days)
+            self._progress(
+                f"{table.name}: delivery days {chunk_days[0]}...{chunk_days[-1]} committed (chunk {number} of "
+                f"{len(chunks)}, {days_done} of {len({d.day for d in todo})} days), {report.rows_written:,} rows "
+                f"and {report.rows_quarantined:,} quarantined so far, {time.perf_counter() - started:.1f} s"
+            )
         # A first run with nothing delivered still creates the (empty) table for downstream.
         if not todo and delta_tables.open_table(uri, self._storage) is None:
             report.version = delta_tables.replace_where(

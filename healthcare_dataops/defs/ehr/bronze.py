@@ -63,7 +63,7 @@ def ehr_bronze(
     landing_zone: LandingZoneResource,
     lakehouse: LakehouseResource,
 ):
-    writer = BronzeWriter(lakehouse, landing_zone, EHR_QUARANTINE)
+    writer = BronzeWriter(lakehouse, landing_zone, EHR_QUARANTINE, progress=context.log.info)
     delivered = {
         day: landing_zone.files(layout.EHR, day) for day in context.partition_keys
     }

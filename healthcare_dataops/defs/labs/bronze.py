@@ -58,7 +58,7 @@ def lab_bronze(
     landing_zone: LandingZoneResource,
     lakehouse: LakehouseResource,
 ):
-    writer = BronzeWriter(lakehouse, landing_zone, LAB_QUARANTINE)
+    writer = BronzeWriter(lakehouse, landing_zone, LAB_QUARANTINE, progress=context.log.info)
     deliveries = [
         Delivery(day, file, _parser_for(file.name))
         for day in context.partition_keys

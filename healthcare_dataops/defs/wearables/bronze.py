@@ -88,7 +88,7 @@ def wearable_bronze(
     spark: SparkResource,
 ):
     writer = BronzeWriter(lakehouse, landing_zone, WEARABLE_QUARANTINE, spark=spark.spark_session,
-                          engine_parallelism=spark.parallelism)
+                          engine_parallelism=spark.parallelism, progress=context.log.info)
     readings, enrollments = wearable_deliveries(landing_zone, context.partition_keys)
     for table, deliveries in ((WEARABLE_READINGS_RAW, readings), (WEARABLE_ENROLLMENTS_RAW, enrollments)):
         yield bronze_result(context, writer.ingest(table, context.partition_keys, deliveries))
