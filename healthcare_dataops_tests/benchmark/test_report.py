@@ -182,5 +182,12 @@ def test_local_cluster_settings_give_the_engine_a_task_per_worker():
     env = local_cluster_env(3)
     assert env["SAIL_MODE"] == "local-cluster"
     assert env["SAIL_CLUSTER__WORKER_INITIAL_COUNT"] == env["SAIL_CLUSTER__WORKER_MAX_COUNT"] == "3"
-    assert int(env["SAIL_CLUSTER__WORKER_TASK_SLOTS"]) >= 2  # a union of two inputs is one stage of two tasks
+    # Sail schedules a task region at once: the readings' checks need 21 slots on two workers.
+    assert int(env["SAIL_CLUSTER__WORKER_TASK_SLOTS"]) >= 21
     assert env["SAIL_EXECUTION__DEFAULT_PARALLELISM"] == env["HEALTHCARE_DATAOPS_ENGINE_PARALLELISM"] == "3"
+
+
+def test_one_worker_is_the_embedded_engine_one_task_at_a_time():
+    env = local_cluster_env(1)
+    assert "SAIL_MODE" not in env
+    assert env["SAIL_EXECUTION__DEFAULT_PARALLELISM"] == env["HEALTHCARE_DATAOPS_ENGINE_PARALLELISM"] == "1"
