@@ -5,6 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 source scripts/env.sh
+started=$SECONDS
 
 # Three months: a 30-day readmission label needs a month of follow-up, and the model needs a
 # few hundred labelled admissions to learn from and to be judged on.
@@ -17,15 +18,18 @@ echo "==> generating $patients patients x $days days of deliveries into the land
 # A heart rate every 15 minutes rather than 5: four readings an hour still give a resting
 # rate, at about half the wearable rows.
 healthcare-dataops generate --patients "$patients" --days "$days" --start-date "$start" \
-  --heart-rate-every-minutes 15 --quiet
+  --heart-rate-every-minutes 15
 
-echo "==> materializing every asset for delivery days $start...$end"
+echo "==> materializing every asset for delivery days $start...$end: one run, each step a chunk of days at a time"
 dagster asset materialize -m healthcare_dataops.definitions --select '*' \
   --partition-range "$start...$end"
 
+echo "==> built in $((SECONDS - started)) s; the lakehouse's tables:"
 healthcare-dataops summary
 echo
 healthcare-dataops models
 echo
+lakehouse=$(python -c "from healthcare_dataops import settings; print(settings.lakehouse_root())")
+echo "Tables: $lakehouse/{bronze,silver,gold}/; the drift report: $lakehouse/reports/feature_drift/$end.html"
 echo "Runs and asset metadata: bash scripts/ui.sh, then open http://127.0.0.1:3000"
 echo "Model runs, plots and versions: bash scripts/mlflow_ui.sh, then open http://127.0.0.1:5000"
