@@ -48,15 +48,15 @@ if [ ! -x .venv/bin/python ]; then
 fi
 # Either file changing means a different set of packages: the stamp names both hashes, and
 # the extras installed. An install with the extras serves the main job too.
-locked="$(sha256sum pyproject.toml | cut -c1-16)-$(sha256sum constraints.txt | cut -c1-16)"
-with_tests=".venv/.installed-$locked-dev,bench"
-stamp=".venv/.installed-$locked${extras:+-$extras}"
-if [ ! -f "$stamp" ] && { [ -n "$extras" ] || [ ! -f "$with_tests" ]; }; then
+stamp=".venv/.installed-$(sha256sum pyproject.toml | cut -c1-16)-$(sha256sum constraints.txt | cut -c1-16)"
+with_tests="$stamp-dev,bench"
+wanted="$stamp${extras:+-$extras}"
+if [ ! -f "$wanted" ] && { [ -n "$extras" ] || [ ! -f "$with_tests" ]; }; then
   echo "==> installing healthcare-dataops${extras:+ with its $extras extras} and the pinned dependencies (a few minutes the first time)"
   .venv/bin/python -m pip install --quiet --upgrade pip
   .venv/bin/python -m pip install --quiet -c constraints.txt -e ".${extras:+[$extras]}"
   rm -f .venv/.installed-*
-  touch "$stamp"
+  touch "$wanted"
 fi
 
 mkdir -p .dagster_home
