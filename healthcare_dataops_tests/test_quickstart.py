@@ -1,6 +1,7 @@
 """The README's main command, run as a user runs it: generate, materialize via the CLI, summary."""
 
 import os
+import re
 import subprocess
 from pathlib import Path
 
@@ -32,6 +33,12 @@ def test_quickstart_materializes_every_asset_into_the_shared_instance(tmp_path: 
     )
 
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    # It talks: generation every tenth day, each bronze and silver chunk as it commits, the time.
+    told = done.stdout + done.stderr
+    assert "day 90 of 90 (2026-03-31): " in done.stdout and "day 10 of 90 (2026-01-10): " in done.stdout
+    for table in ("wearable_readings_raw", "wearable_readings"):
+        assert re.search(rf"{table}: delivery days \S+ committed \(chunk (\d+) of \1, 90 of 90 days\)", told), table
+    assert re.search(r"==> built in \d+ s", done.stdout)
     assert "bronze/" in done.stdout and "lab_results_raw" in done.stdout
     assert "patient_risk_scores" in done.stdout
     [first_version] = [line for line in done.stdout.splitlines() if line.startswith("1 ")]

@@ -186,10 +186,10 @@ class BronzeWriter:
             else:
                 report.version = self._write_in_python(table, chunk, report, first_file_of)
             report.commits += 1
-            chunk_days = sorted({d.day for d in chunk})
-            days_done += len(chunk_days)
+            days_in_chunk = sorted({d.day for d in chunk})
+            days_done += len(days_in_chunk)
             self._progress(
-                f"{table.name}: delivery days {chunk_days[0]}...{chunk_days[-1]} committed (chunk {number} of "
+                f"{table.name}: delivery days {days_in_chunk[0]}...{days_in_chunk[-1]} committed (chunk {number} of "
                 f"{len(chunks)}, {days_done} of {len({d.day for d in todo})} days), {report.rows_written:,} rows "
                 f"and {report.rows_quarantined:,} quarantined so far, {time.perf_counter() - started:.1f} s"
             )
