@@ -6,7 +6,6 @@ chunk, not the backfill), runs the table's transform on the shared Spark session
 each chunk through ``write_batch``.
 """
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -17,7 +16,7 @@ from healthcare_dataops.defs.layers import silver_spec
 from healthcare_dataops.defs.partitions import delivery_day_partitions
 from healthcare_dataops.defs.retries import IO_RETRY_POLICY
 from healthcare_dataops.lakehouse import spark_tables, storage
-from healthcare_dataops.lakehouse.chunks import day_chunks
+from healthcare_dataops.lakehouse.chunks import ChunkProgress, day_chunks
 from healthcare_dataops.lakehouse.metadata import silver_results
 from healthcare_dataops.lakehouse.silver import (
     SilverTable,
@@ -101,7 +100,7 @@ def silver_multi_asset(build: SilverBuild) -> dg.AssetsDefinition:
         chunks = day_chunks(context.partition_keys, spark_tables.rows_per_partition(bronze_uri),
                             max_weight=SILVER_CHUNK_ROWS, max_days=SILVER_CHUNK_DAYS)
         reports = []
-        started, days_done = time.perf_counter(), 0
+        progress = ChunkProgress(table.name, len(chunks), len(context.partition_keys), context.log.info)
         for number, days in enumerate(chunks):
             raw = spark_tables.read_days(session, bronze_uri, days)
             conformed = build.conform(Batch(raw, session, key, lakehouse, list(days)))
@@ -119,13 +118,7 @@ def silver_multi_asset(build: SilverBuild) -> dg.AssetsDefinition:
                 ))
             finally:
                 storage.remove_tree(staging)
-            # A backfill is one long run: each chunk says how far it got.
-            days_done += len(days)
-            context.log.info(
-                f"{table.name}: delivery days {days[0]}...{days[-1]} committed (chunk {number + 1} of {len(chunks)}, "
-                f"{days_done} of {len(context.partition_keys)} days), {sum(r.total('written') for r in reports):,} "
-                f"rows written so far, {time.perf_counter() - started:.1f} s"
-            )
+            progress.committed(days, f"{sum(r.total('written') for r in reports):,} rows written")
         yield from silver_results(context, merge_reports(reports), engine_startup_seconds=spark.startup_seconds)
 
     return _silver

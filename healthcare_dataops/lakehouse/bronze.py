@@ -16,7 +16,6 @@ file takes the Python parsers, which are the reference the engine's readers are 
 from __future__ import annotations
 
 import datetime as dt
-import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -34,7 +33,7 @@ from healthcare_dataops.formats.raw_text import BOM
 from healthcare_dataops.formats.records import ParseResult, Rejected
 from healthcare_dataops.lakehouse import bronze_engine, delta_tables, spark_tables, storage
 from healthcare_dataops.lakehouse.bronze_engine import EngineFile, EngineLineFormat
-from healthcare_dataops.lakehouse.chunks import day_chunks
+from healthcare_dataops.lakehouse.chunks import ChunkProgress, day_chunks
 from healthcare_dataops.lakehouse.bronze_records import (
     PARTITION_COLUMN,
     QUARANTINE_SCHEMA,
@@ -177,22 +176,16 @@ class BronzeWriter:
         # Content that brought records earlier in this run; an empty file (a header alone)
         # repeats every day and is no re-delivery.
         first_file_of: dict[str, str] = {}
-        started = time.perf_counter()
         chunks = list(self._chunks(todo))
-        days_done = 0
-        for number, chunk in enumerate(chunks, 1):
+        progress = ChunkProgress(table.name, len(chunks), len({d.day for d in todo}), self._progress)
+        for chunk in chunks:
             if self._spark is not None and any(d.on_engine for d in chunk):
                 report.version = self._write_on_engine(table, chunk, report, first_file_of)
             else:
                 report.version = self._write_in_python(table, chunk, report, first_file_of)
             report.commits += 1
-            days_in_chunk = sorted({d.day for d in chunk})
-            days_done += len(days_in_chunk)
-            self._progress(
-                f"{table.name}: delivery days {days_in_chunk[0]}...{days_in_chunk[-1]} committed (chunk {number} of "
-                f"{len(chunks)}, {days_done} of {len({d.day for d in todo})} days), {report.rows_written:,} rows "
-                f"and {report.rows_quarantined:,} quarantined so far, {time.perf_counter() - started:.1f} s"
-            )
+            progress.committed(sorted({d.day for d in chunk}),
+                               f"{report.rows_written:,} rows and {report.rows_quarantined:,} quarantined")
         # A first run with nothing delivered still creates the (empty) table for downstream.
         if not todo and delta_tables.open_table(uri, self._storage) is None:
             report.version = delta_tables.replace_where(
