@@ -40,9 +40,10 @@ DEFAULT_DAYS = 3
 TASK_SLOTS_PER_WORKER = 64
 
 
-def local_cluster_env(workers: int) -> dict[str, str]:
-    """Sail's settings (read when the embedded server starts) for ``workers`` workers, and an
-    engine parallelism of ``workers``: a stage's tasks, one a worker.
+def workers_engine_env(workers: int) -> dict[str, str]:
+    """The embedded engine's settings (read when its server starts) for ``workers`` workers:
+    Sail's local cluster mode with that many, and an engine parallelism of ``workers`` (a
+    stage's tasks, one a worker).
 
     One worker is the embedded engine in its usual mode with one task at a time: Sail 0.7.2's
     local cluster fails a stage of one partition that computes some functions (``replace``,
@@ -119,7 +120,7 @@ def run_worker_counts(scale: Scale, counts: list[int], workdir: Path, days: int 
         log(f"[{scale.name} engine workers] {SELECTION} on {workers} worker(s), in a fresh lakehouse")
         run_dir = workdir / f"workers_{workers}"
         run_dir.mkdir()
-        env = {**pipeline_env(run_dir), settings.LANDING_ROOT: str(landing), **local_cluster_env(workers)}
+        env = {**pipeline_env(run_dir), settings.LANDING_ROOT: str(landing), **workers_engine_env(workers)}
         cold = dagster_cli.run_cli(
             ("asset", "materialize", "-m", dagster_cli.DEFINITIONS_MODULE, "--select", selected,
              "--partition-range", f"{START.isoformat()}...{last.isoformat()}"),

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from healthcare_dataops.benchmark.backfill_run import BackfillResult, BackfillRun
-from healthcare_dataops.benchmark.engine_workers import WorkersResult, WorkersRun, local_cluster_env, parse_worker_counts
+from healthcare_dataops.benchmark.engine_workers import WorkersResult, WorkersRun, workers_engine_env, parse_worker_counts
 from healthcare_dataops.benchmark.report import render
 from healthcare_dataops.benchmark.run_stats import RunStats, StepStats
 from healthcare_dataops.benchmark.scale_run import ScaleResult
@@ -179,7 +179,7 @@ def test_engine_worker_counts_need_two_or_more_positive_counts(text):
 
 
 def test_local_cluster_settings_give_the_engine_a_task_per_worker():
-    env = local_cluster_env(3)
+    env = workers_engine_env(3)
     assert env["SAIL_MODE"] == "local-cluster"
     assert env["SAIL_CLUSTER__WORKER_INITIAL_COUNT"] == env["SAIL_CLUSTER__WORKER_MAX_COUNT"] == "3"
     # Sail schedules a task region at once: the readings' checks need 21 slots on two workers.
@@ -188,6 +188,6 @@ def test_local_cluster_settings_give_the_engine_a_task_per_worker():
 
 
 def test_one_worker_is_the_embedded_engine_one_task_at_a_time():
-    env = local_cluster_env(1)
+    env = workers_engine_env(1)
     assert "SAIL_MODE" not in env
     assert env["SAIL_EXECUTION__DEFAULT_PARALLELISM"] == env["HEALTHCARE_DATAOPS_ENGINE_PARALLELISM"] == "1"
