@@ -9,6 +9,31 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 # CI and every checkout keep the real source samples in ../shared beside the repo root.
 SHARED_SAMPLES = Path(os.environ.get("HEALTHCARE_DATAOPS_SAMPLES", REPO_ROOT.parent / "shared" / "samples"))
 
+# The test command runs two workers, a file at a time each (pytest-xdist's loadfile). These
+# files take minutes each (the test command prints the slowest tests): collected first, they
+# start first, so neither worker is left with one of them at the end while the other idles.
+LONGEST_FIRST = (
+    "test_quickstart.py",
+    "scenarios/test_drift_loop.py",
+    "benchmark/test_benchmark_cli.py",
+    "lakehouse/test_spark_cluster.py",
+    "reliability/test_s3_faults.py",
+    "test_s3_deployment.py",
+    "deploy/test_production_topology.py",
+    "reliability/test_crash_recovery.py",
+    "webui/test_dagster_ui.py",
+    "reliability/test_fault_suite.py",
+    "lakehouse/test_s3_lakehouse.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        module = item.path.relative_to(REPO_ROOT / "healthcare_dataops_tests").as_posix()
+        return LONGEST_FIRST.index(module) if module in LONGEST_FIRST else len(LONGEST_FIRST)
+
+    items.sort(key=rank)  # stable: the rest keep their order
+
 
 @pytest.fixture(scope="session")
 def samples_dir() -> Path:

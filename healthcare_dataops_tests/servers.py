@@ -39,11 +39,13 @@ class Processes:
     def stop_all(self) -> None:
         # SIGKILL where SIGTERM is not enough: a server started from a backgrounded shell
         # inherits an ignored SIGINT, and Dagster's then ignores SIGTERM too (library notes).
+        # One grace period for all of them: the test is over, nothing of theirs is read again.
         for process, _ in reversed(self.started):
             _signal_group(process, signal.SIGTERM)
+        deadline = time.monotonic() + 5
         for process, _ in reversed(self.started):
             try:
-                process.wait(timeout=15)
+                process.wait(timeout=max(deadline - time.monotonic(), 0.1))
             except subprocess.TimeoutExpired:
                 _signal_group(process, signal.SIGKILL)
                 process.wait(timeout=15)
