@@ -29,7 +29,7 @@ ZIPS = {
     "90210": "902", "0215": "002", "03601-1234": "000", "abcde": None, "": None, None: None,
     "123": None, "123456": None, "02155-12": None, "02155\n": None, "0215a": None,
     "\u0661\u0662\u0663\u0664\u0665": None,  # Arabic-Indic digits: Sail's \d would take them
-    **{f"{prefix}42": "000" for prefix in HHS_RESTRICTED},
+    **{f"{prefix}42": "000" for prefix in sorted(HHS_RESTRICTED)},  # sorted: the same ids in every worker
 }
 D = dt.date
 # (birth date, as-of date, age, birth year, band)
