@@ -9,7 +9,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 # CI and every checkout keep the real source samples in ../shared beside the repo root.
 SHARED_SAMPLES = Path(os.environ.get("HEALTHCARE_DATAOPS_SAMPLES", REPO_ROOT.parent / "shared" / "samples"))
 
-# The test command runs two workers, a file at a time each (pytest-xdist's loadfile). These
+# The test command runs two workers, a file at a time each (xdist groups, below). These
 # files take minutes each (the test command prints the slowest tests): collected first, they
 # start first, so neither worker is left with one of them at the end while the other idles.
 LONGEST_FIRST = (
@@ -27,12 +27,48 @@ LONGEST_FIRST = (
 )
 
 
+# Session fixtures that build a lakehouse (shared_lakehouses.py): every file that asks for one
+# runs on the same worker, so it is built once.
+SHARED_LAKEHOUSES = ("faulty_lakehouse", "small_lakehouse")
+
+
+def _module(item: pytest.Item) -> str:
+    return item.path.relative_to(REPO_ROOT / "healthcare_dataops_tests").as_posix()
+
+
+# tryfirst: the groups must be marked before xdist reads them off the items.
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     def rank(item: pytest.Item) -> int:
-        module = item.path.relative_to(REPO_ROOT / "healthcare_dataops_tests").as_posix()
+        module = _module(item)
         return LONGEST_FIRST.index(module) if module in LONGEST_FIRST else len(LONGEST_FIRST)
 
     items.sort(key=rank)  # stable: the rest keep their order
+    # One xdist group per file (loadgroup then schedules as loadfile does), but one for all
+    # the files that share a built lakehouse.
+    group: dict[str, str] = {}
+    for item in items:
+        shared = next((name for name in SHARED_LAKEHOUSES if name in item.fixturenames), None)
+        if shared or _module(item) not in group:
+            group[_module(item)] = shared or group.get(_module(item)) or _module(item)
+    for item in items:
+        item.add_marker(pytest.mark.xdist_group(group[_module(item)]))
+
+
+@pytest.fixture(scope="session")
+def faulty_lakehouse(tmp_path_factory):
+    """60 patients over 4 days with every fault kind, bronze to gold: read it, or copy it to write."""
+    from healthcare_dataops_tests.shared_lakehouses import build
+
+    return build(tmp_path_factory.mktemp("faulty-lakehouse"), 60, "2026-01-01", 4, "--faults", "all")
+
+
+@pytest.fixture(scope="session")
+def small_lakehouse(tmp_path_factory):
+    """50 patients, one clean day, bronze to gold: read it, or copy it to write."""
+    from healthcare_dataops_tests.shared_lakehouses import build
+
+    return build(tmp_path_factory.mktemp("small-lakehouse"), 50, "2026-01-01", 1)
 
 
 @pytest.fixture(scope="session")

@@ -21,8 +21,9 @@ from healthcare_dataops_tests.s3_server import REGION
 
 pytestmark = pytest.mark.slow
 
-FIRST_DAY, LAST_DAY = "2026-01-01", "2026-01-05"
-DAYS = [f"2026-01-0{d}" for d in range(1, 6)]
+# Two days: a run over more than one, and a sensor that finds more than one settled day.
+FIRST_DAY, LAST_DAY = "2026-01-01", "2026-01-02"
+DAYS = [FIRST_DAY, LAST_DAY]
 LANDING = "s3://landing/deliveries"
 ARTIFACTS = "s3://mlflow/artifacts"
 
@@ -50,7 +51,7 @@ def keys_under(s3, bucket: str, prefix: str = "") -> list[str]:
 def feeds(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("feeds")
     cli(["generate", "--landing", str(root / "landing"), "--side", str(root / "side"),
-         "--patients", "150", "--days", "5", "--start-date", FIRST_DAY, "--quiet"])
+         "--patients", "150", "--days", str(len(DAYS)), "--start-date", FIRST_DAY, "--quiet"])
     return root / "landing"
 
 
@@ -77,7 +78,7 @@ def test_the_graph_runs_on_s3_and_the_sensor_watches_the_bucket(deployed, s3_end
     result = materialize_days(
         all_assets(), FIRST_DAY, LAST_DAY, landing=Path("unused"), lakehouse=s3_bucket,
         resources={"landing_zone": landing, "mlflow_tracking": mlflow},
-        # Five days of feeds label none of their own admissions: train on the first export's
+        # Two days of feeds label none of their own admissions: train on the first export's
         # history, and make that first version the champion the scores and report need.
         run_config={"ops": {"risk_model": {"config": {
             "force_promotion": True, "min_labelled_rows": 20, "require_lab_results": False,

@@ -5,7 +5,7 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh --tests
 bash scripts/browser.sh
 source scripts/env.sh
-# Two workers (TEST_WORKERS), each taking a whole file at a time so that a file's shared
-# fixtures are built once. The 25 slowest tests are printed: the suite's budget is 20 minutes
-# on 2 cores.
-exec python -m pytest --numprocesses "${TEST_WORKERS:-2}" --dist loadfile --durations=25 "$@"
+# Two workers (TEST_WORKERS), each taking a whole file (or the files sharing a built lakehouse)
+# at a time, so that shared fixtures are built once. The 25 slowest tests are printed: the
+# suite's budget is 20 minutes on 2 cores.
+exec python -m pytest --numprocesses "${TEST_WORKERS:-2}" --dist loadgroup --durations=25 "$@"

@@ -1,12 +1,10 @@
 """The whole bronze layer on generated feeds with every fault kind: nothing lost, nothing twice."""
 
-import json
 import shutil
 
 import pyarrow as pa
 import pytest
 
-from healthcare_dataops.cli import main as cli
 from healthcare_dataops_tests.dagster_helpers import (
     BRONZE_ASSETS,
     materialize_days,
@@ -31,22 +29,17 @@ BRONZE_TABLE_OF_FEED = {
 
 
 @pytest.fixture(scope="module")
-def feeds(tmp_path_factory):
-    root = tmp_path_factory.mktemp("feeds")
-    cli([
-        "generate", "--landing", str(root / "landing"), "--side", str(root / "side"),
-        "--patients", "60", "--days", "4", "--start-date", FIRST_DAY,
-        "--faults", "all", "--quiet",
-    ])
-    return root / "landing", json.loads((root / "side" / "manifest.json").read_text())
+def feeds(faulty_lakehouse):
+    """60 patients over 4 days with every fault kind (the shared build)."""
+    assert (faulty_lakehouse.first_day, faulty_lakehouse.last_day) == (FIRST_DAY, LAST_DAY)
+    return faulty_lakehouse.landing, faulty_lakehouse.manifest
 
 
 @pytest.fixture(scope="module")
-def ingested(feeds, tmp_path_factory):
-    landing, manifest = feeds
-    lakehouse = tmp_path_factory.mktemp("lakehouse")
-    result = materialize_days(BRONZE_ASSETS, FIRST_DAY, LAST_DAY, landing=landing, lakehouse=lakehouse)
-    return result, lakehouse, manifest
+def ingested(faulty_lakehouse, feeds):
+    """The bronze layer of the shared build: its run materialized bronze with the rest."""
+    _, manifest = feeds
+    return faulty_lakehouse.result, faulty_lakehouse.lakehouse, manifest
 
 
 def _rows_per_file(lakehouse, table):
@@ -108,10 +101,9 @@ def _content(lakehouse, table):
     return sorted(map(repr, rows.to_pylist()))
 
 
-def test_materializing_the_same_days_again_changes_no_row(feeds, tmp_path):
-    landing, _ = feeds
-    lakehouse = tmp_path / "lakehouse"
-    materialize_days(BRONZE_ASSETS, FIRST_DAY, LAST_DAY, landing=landing, lakehouse=lakehouse)
+def test_materializing_the_same_days_again_changes_no_row(faulty_lakehouse, tmp_path):
+    landing = faulty_lakehouse.landing
+    lakehouse = faulty_lakehouse.copy_lakehouse(tmp_path)  # the days materialized once
     tables = [t for pair in BRONZE_TABLE_OF_FEED.values() for t in pair]
     before = {t: _content(lakehouse, t) for t in set(tables)}
     # One day again, then the whole range again: either way the tables hold the same rows.

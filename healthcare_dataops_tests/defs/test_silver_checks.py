@@ -11,26 +11,23 @@ from dagster._core.storage.tags import (
 )
 from deltalake import DeltaTable, write_deltalake
 
-from healthcare_dataops.cli import main as cli
 from healthcare_dataops.resources import (
     LakehouseResource,
     LandingZoneResource,
     PseudonymizationResource,
     SparkResource,
 )
-from healthcare_dataops_tests.dagster_helpers import lakehouse_assets, materialize_days
+from healthcare_dataops_tests.dagster_helpers import lakehouse_assets
 
 DAY = "2026-01-01"
 UNKNOWN_PATIENT = "0" * 64
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    root = tmp_path_factory.mktemp("checks")
-    cli(["generate", "--landing", str(root / "landing"), "--side", str(root / "side"),
-         "--patients", "50", "--days", "1", "--start-date", DAY, "--quiet"])
-    assert materialize_days(lakehouse_assets(), DAY, DAY, landing=root / "landing", lakehouse=root / "lakehouse").success
-    return root
+def built(small_lakehouse):
+    """50 patients over one clean day, bronze to gold (the shared build); tests copy it."""
+    assert small_lakehouse.first_day == small_lakehouse.last_day == DAY
+    return small_lakehouse.root
 
 
 def _plant(lakehouse, table: str, **changes) -> None:

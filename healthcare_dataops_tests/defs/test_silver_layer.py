@@ -1,11 +1,9 @@
 """Bronze → silver through Dagster on generated feeds with every fault kind."""
 
-import json
 
 import pyarrow.compute as pc
 import pytest
 
-from healthcare_dataops.cli import main as cli
 from healthcare_dataops_tests.dagster_helpers import (
     lakehouse_assets,
     materialize_days,
@@ -29,17 +27,10 @@ SILVER_FROM_BRONZE = {
 
 
 @pytest.fixture(scope="module")
-def silver(tmp_path_factory):
-    root = tmp_path_factory.mktemp("silver")
-    cli([
-        "generate", "--landing", str(root / "landing"), "--side", str(root / "side"),
-        "--patients", "60", "--days", "4", "--start-date", FIRST_DAY, "--faults", "all", "--quiet",
-    ])
-    result = materialize_days(
-        lakehouse_assets(), FIRST_DAY, LAST_DAY, landing=root / "landing", lakehouse=root / "lakehouse"
-    )
-    manifest = json.loads((root / "side" / "manifest.json").read_text())
-    return result, root, manifest
+def silver(faulty_lakehouse):
+    """60 patients over 4 days with every fault kind, bronze to gold (the shared build)."""
+    assert (faulty_lakehouse.first_day, faulty_lakehouse.last_day) == (FIRST_DAY, LAST_DAY)
+    return faulty_lakehouse.result, faulty_lakehouse.root, faulty_lakehouse.manifest
 
 
 def _count_by_day(table):
@@ -124,9 +115,9 @@ def test_no_pseudonymous_row_points_at_a_missing_patient(silver):
         assert ids <= patients, (table, len(ids - patients))
 
 
-def test_rerunning_silver_for_the_same_days_changes_no_row(silver):
+def test_rerunning_silver_for_the_same_days_changes_no_row(silver, faulty_lakehouse, tmp_path):
     _, root, _ = silver
-    lakehouse = root / "lakehouse"
+    lakehouse = faulty_lakehouse.copy_lakehouse(tmp_path)
     tables = [*SILVER_FROM_BRONZE, *(f"{t}_quarantine" for t in SILVER_FROM_BRONZE), "wearable_vitals"]
     before = {t: sorted(map(repr, read_table(lakehouse, "silver", t).to_pylist())) for t in tables}
     again = materialize_days(lakehouse_assets(), "2026-01-02", "2026-01-03", landing=root / "landing", lakehouse=lakehouse)

@@ -16,7 +16,6 @@ import pyarrow as pa
 import pytest
 
 from healthcare_dataops import landing_zone as layout
-from healthcare_dataops.cli import main as cli
 from healthcare_dataops.defs.wearables.bronze import (
     WEARABLE_ENROLLMENTS_RAW,
     WEARABLE_QUARANTINE,
@@ -62,11 +61,10 @@ def _counts(report) -> dict:
 
 
 @pytest.fixture(scope="module")
-def faulty_feeds(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("feeds")
-    cli(["generate", "--landing", str(root / "landing"), "--side", str(root / "side"),
-         "--patients", "60", "--days", "4", "--start-date", DAYS[0], "--faults", "all", "--quiet"])
-    return root / "landing"
+def faulty_feeds(faulty_lakehouse) -> Path:
+    """The shared build's landing zone: 60 patients over 4 days with every fault kind."""
+    assert [faulty_lakehouse.first_day, faulty_lakehouse.last_day] == [DAYS[0], DAYS[-1]]
+    return faulty_lakehouse.landing
 
 
 def test_generated_feeds_with_every_fault_give_the_same_bronze(spark, faulty_feeds, tmp_path):

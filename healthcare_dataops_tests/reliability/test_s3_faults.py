@@ -21,7 +21,6 @@ import pytest
 from dagster_aws.s3 import S3Resource
 from deltalake import DeltaTable
 
-from healthcare_dataops.cli import main as cli
 from healthcare_dataops.definitions import defs
 from healthcare_dataops.lakehouse import storage
 from healthcare_dataops.resources import S3LandingZoneResource
@@ -49,17 +48,16 @@ def _rows(table: DeltaTable) -> list[str]:
     return sorted(map(repr, rows.drop_columns([c for c in rows.column_names if c == "ingested_at"]).to_pylist()))
 
 
-def test_steps_retry_through_s3_faults_and_write_nothing_twice(s3_endpoint, moto_endpoint, tmp_path, monkeypatch):
-    cli(["generate", "--landing", str(tmp_path / "landing"), "--side", str(tmp_path / "side"),
-         "--patients", "50", "--days", "1", "--start-date", DAYS[0], "--quiet"])
-    reference = materialize_days(lakehouse_assets(), *DAYS, landing=tmp_path / "landing",
-                                 lakehouse=tmp_path / "reference")
-    assert reference.success
+def test_steps_retry_through_s3_faults_and_write_nothing_twice(small_lakehouse, s3_endpoint, moto_endpoint,
+                                                               monkeypatch):
+    # The fault-free run: the shared build of the same feeds, materialized locally.
+    assert (small_lakehouse.first_day, small_lakehouse.last_day) == DAYS
+    delivered, reference = small_lakehouse.landing, small_lakehouse.lakehouse
 
     for bucket in (LANDING_BUCKET, LAKEHOUSE_BUCKET):
         s3_endpoint.create_bucket(Bucket=bucket)
-    for path in sorted(p for p in (tmp_path / "landing").rglob("*") if p.is_file()):
-        s3_endpoint.upload_file(str(path), LANDING_BUCKET, f"deliveries/{path.relative_to(tmp_path / 'landing').as_posix()}")
+    for path in sorted(p for p in delivered.rglob("*") if p.is_file()):
+        s3_endpoint.upload_file(str(path), LANDING_BUCKET, f"deliveries/{path.relative_to(delivered).as_posix()}")
 
     with proxy(moto_endpoint, SCHEDULE) as faulty:
         for name, value in aws_environment(faulty.endpoint).items():
@@ -88,10 +86,10 @@ def test_steps_retry_through_s3_faults_and_write_nothing_twice(s3_endpoint, moto
     options = storage.storage_options(lakehouse)
     restarted = Counter(e.step_key for e in restarts)
     step_of = {key.path[-1]: asset.node_def.name for asset in defs.assets for key in asset.keys}
-    tables = _tables(tmp_path / "reference")
+    tables = _tables(reference)
     assert len(tables) >= 8, tables
     for name in tables:
-        local = DeltaTable(str(tmp_path / "reference" / name))
+        local = DeltaTable(str(reference / name))
         on_s3 = DeltaTable(f"{lakehouse}/{name}", storage_options=options)
         assert _rows(on_s3) == _rows(local), f"{name}: rows differ from the fault-free run"
         # A step retried after some of its tables had committed writes them again: the same rows

@@ -1,0 +1,66 @@
+"""Landing zones and lakehouses built once per test worker and shared by the files that read
+them: generating feeds and materializing the graph is most of an end-to-end test's time.
+
+A test that only reads uses the built folders as they are; a test that writes works on a copy
+(``copy_lakehouse``), so that no test sees another's writes. The test command runs each
+fixture's files on one worker (conftest's xdist groups), so each is built once per run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import dagster as dg
+
+from healthcare_dataops.cli import main as cli
+from healthcare_dataops_tests.dagster_helpers import lakehouse_assets, materialize_days
+
+
+@dataclass(frozen=True)
+class BuiltLakehouse:
+    """Generated feeds and the data layers materialized from them in one run."""
+
+    root: Path
+    first_day: str
+    last_day: str
+    result: dg.ExecuteInProcessResult
+
+    @property
+    def landing(self) -> Path:
+        return self.root / "landing"
+
+    @property
+    def side(self) -> Path:
+        return self.root / "side"
+
+    @property
+    def lakehouse(self) -> Path:
+        return self.root / "lakehouse"
+
+    @property
+    def manifest(self) -> dict:
+        return json.loads((self.side / "manifest.json").read_text())
+
+    def copy_lakehouse(self, folder: Path) -> Path:
+        """The lakehouse (and its MLflow store beside it) copied into ``folder``, for a test
+        that writes."""
+        shutil.copytree(self.lakehouse, folder / "lakehouse")
+        if (self.root / "mlflow").is_dir():
+            shutil.copytree(self.root / "mlflow", folder / "mlflow")
+        return folder / "lakehouse"
+
+
+def build(root: Path, patients: int, first_day: str, days: int, *generator_options: str) -> BuiltLakehouse:
+    """``patients`` over ``days`` delivery days from ``first_day``, bronze to gold with checks."""
+    cli(["generate", "--landing", str(root / "landing"), "--side", str(root / "side"),
+         "--patients", str(patients), "--days", str(days), "--start-date", first_day, "--quiet",
+         *generator_options])
+    last_day = (dt.date.fromisoformat(first_day) + dt.timedelta(days=days - 1)).isoformat()
+    result = materialize_days(lakehouse_assets(), first_day, last_day, landing=root / "landing",
+                              lakehouse=root / "lakehouse")
+    assert result.success
+    return BuiltLakehouse(root, first_day, last_day, result)
