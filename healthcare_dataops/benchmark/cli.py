@@ -38,6 +38,10 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                         "cluster mode with N workers, for each N (e.g. 1,2), and compare the engine steps' times")
     parser.add_argument("--engine-days", type=int, default=3, metavar="DAYS",
                         help="days of feeds for --engine-workers (default: %(default)s)")
+    parser.add_argument("--drift-scenario", action="store_true",
+                        help="instead of the runs above: run the drift scenario at its full size (600 patients over "
+                        "90 + 21 + 60 days: baseline, control, drift and the retraining it requests) and time each "
+                        "phase")
     parser.add_argument("--render", type=Path, default=None, metavar="RESULTS.json",
                         help="run nothing: print the markdown of a results file written earlier, and rewrite "
                         "the .md beside it")
@@ -55,17 +59,24 @@ def run(args: argparse.Namespace) -> int:
         raise SystemExit(f"healthcare-dataops benchmark needs the bench extra ({missing.name} is not "
                          "installed): bash scripts/setup.sh --tests") from None
     from healthcare_dataops.benchmark.backfill_run import parse_backfill_days, run_backfills
+    from healthcare_dataops.benchmark.drift_scenario import run_drift_scenario
     from healthcare_dataops.benchmark.engine_workers import parse_worker_counts, run_worker_counts
     from healthcare_dataops.benchmark.machine import describe_machine
     from healthcare_dataops.benchmark.scale_run import run_scale
 
     if args.render:
         return _render_again(args.render)
+    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="healthcare-dataops-benchmark-"))
+    machine = describe_machine()
+    if args.drift_scenario:
+        scenario = run_drift_scenario(workdir / "drift-scenario")
+        _write(args.results / f"{dt.date.today().isoformat()}-drift-scenario", machine, [], scenarios=[scenario])
+        if not args.keep:
+            shutil.rmtree(workdir if args.workdir is None else scenario.workdir, ignore_errors=True)
+        return 0 if scenario.closed else 1
     scales = parse_scales(args.scales)
     lengths = parse_backfill_days(args.backfill_days) if args.backfill_days else None
     worker_counts = parse_worker_counts(args.engine_workers) if args.engine_workers else None
-    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="healthcare-dataops-benchmark-"))
-    machine = describe_machine()
     names = "-".join(s.name for s in scales)
     if lengths:
         names += "-backfill-" + "-".join(map(str, lengths))
@@ -90,15 +101,17 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _write(stem: Path, machine: dict, results: list, backfills: list, workers: list) -> None:
+def _write(stem: Path, machine: dict, results: list, backfills: list = (), workers: list = (),
+           scenarios: list = ()) -> None:
     from healthcare_dataops.benchmark.report import render
 
-    markdown, targets = render(results, machine, backfills, workers)
+    markdown, targets = render(results, machine, backfills, workers, scenarios)
     stem.parent.mkdir(parents=True, exist_ok=True)
     stem.with_suffix(".md").write_text(markdown, encoding="utf-8")
     stem.with_suffix(".json").write_text(json.dumps(
         {"machine": machine, "scales": [r.to_json() for r in results],
          "backfills": [b.to_json() for b in backfills], "engine_workers": [w.to_json() for w in workers],
+         "drift_scenarios": [s.to_json() for s in scenarios],
          "targets": [{**t.__dict__, "met": t.met} for t in targets]}, indent=2, default=str), encoding="utf-8")
     print(markdown)
     print(f"results: {stem.with_suffix('.md')}")
@@ -106,11 +119,13 @@ def _write(stem: Path, machine: dict, results: list, backfills: list, workers: l
 
 def _render_again(path: Path) -> int:
     from healthcare_dataops.benchmark.backfill_run import BackfillResult
+    from healthcare_dataops.benchmark.drift_scenario import DriftScenarioResult
     from healthcare_dataops.benchmark.engine_workers import WorkersResult
     from healthcare_dataops.benchmark.scale_run import ScaleResult
 
     saved = json.loads(path.read_text(encoding="utf-8"))
     _write(path.with_suffix(""), saved["machine"], [ScaleResult.from_json(s) for s in saved["scales"]],
            [BackfillResult.from_json(b) for b in saved.get("backfills", [])],
-           [WorkersResult.from_json(w) for w in saved.get("engine_workers", [])])
+           [WorkersResult.from_json(w) for w in saved.get("engine_workers", [])],
+           [DriftScenarioResult.from_json(d) for d in saved.get("drift_scenarios", [])])
     return 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from healthcare_dataops.benchmark.backfill_report import backfill_lines, backfill_target
+from healthcare_dataops.benchmark.drift_scenario import drift_scenario_lines
 from healthcare_dataops.benchmark.end_to_end_report import end_to_end_lines
 from healthcare_dataops.benchmark.engine_workers import workers_lines
 from healthcare_dataops.benchmark.figures import HEAVY_STEPS, headline, layer_of, step_seconds, time_profile
@@ -39,10 +40,11 @@ CHECK_STEP_SUFFIXES = ("_expectations", "_warnings", "_conservation")
 
 
 def render(
-    results: Sequence, machine: dict, backfills: Sequence = (), workers: Sequence = ()
+    results: Sequence, machine: dict, backfills: Sequence = (), workers: Sequence = (), scenarios: Sequence = ()
 ) -> tuple[str, list[Target]]:
     """``results``: ScaleResults; ``backfills``: BackfillResults, where ``--backfill-days`` ran;
-    ``workers``: WorkersResults, where ``--engine-workers`` ran."""
+    ``workers``: WorkersResults, where ``--engine-workers`` ran; ``scenarios``:
+    DriftScenarioResults, where ``--drift-scenario`` ran."""
     lines = ["# healthcare-dataops benchmark", "", _machine_lines(machine), ""]
     targets: list[Target] = []
     for result in results:
@@ -53,6 +55,8 @@ def render(
         lines += backfill_lines(backfill)
     for result in workers:
         lines += workers_lines(result)
+    for result in scenarios:
+        lines += drift_scenario_lines(result)
     by_scale = {r.scale.name: r for r in results}
     if "small" in by_scale and "medium" in by_scale:
         small, medium = (headline(by_scale[name])["cold_seconds"] for name in ("small", "medium"))

@@ -14,6 +14,7 @@ landing zone, lakehouse and MLflow store of the scenario's own.
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,6 +37,14 @@ class Sizes:
     force_first_champion: bool = False
 
 
+@dataclass(frozen=True)
+class PhaseTiming:
+    name: str
+    days: int
+    generate_seconds: float
+    run_seconds: float
+
+
 @dataclass
 class Outcome:
     """What each phase saw, for the printout and for the tests."""
@@ -48,6 +57,8 @@ class Outcome:
     repeat_requests: int = 0
     retrain: dict = field(default_factory=dict)
     scores_version: str = ""
+    # Each phase's delivery days and wall time: generating its feeds, then its runs and ticks.
+    phases: list[PhaseTiming] = field(default_factory=list)
 
 
 def _days(start: dt.date, count: int) -> tuple[str, str]:
@@ -58,22 +69,31 @@ def run(workdir: Path, sizes: Sizes = Sizes(), say: Say = print, model_config: d
     world = ScenarioWorld(workdir, model_config or {})
     outcome = Outcome()
 
+    clock = {"started": 0.0, "generated": 0.0}
+
     def deliver(first: dt.date, count: int, drift: tuple[str, ...] = ()) -> tuple[str, str]:
         flags = [f for kind in drift for f in ("--drift", kind)]
         from healthcare_dataops.cli import main as cli
 
+        clock["started"] = time.perf_counter()
         cli([
             "generate", "--landing", str(world.landing), "--side", str(world.side), "--patients", str(sizes.patients),
             "--days", str(count), "--start-date", first.isoformat(), "--epoch", sizes.start.isoformat(),
             "--heart-rate-every-minutes", "15", "--quiet", *flags,
         ])
+        clock["generated"] = time.perf_counter()
         return _days(first, count)
+
+    def timed(name: str, days: int) -> None:
+        now = time.perf_counter()
+        outcome.phases.append(PhaseTiming(name, days, clock["generated"] - clock["started"], now - clock["generated"]))
 
     first, last = deliver(sizes.start, sizes.baseline_days)
     say(f"== baseline: {sizes.patients} patients, delivery days {first}...{last}")
     world.run_graph(first, last, force=sizes.force_first_champion)
     outcome.baseline_version = world.champion_version()
     say(f"   risk_model v{outcome.baseline_version} is champion: {world.model_summary()}")
+    timed("baseline", sizes.baseline_days)
 
     control_start = sizes.start + dt.timedelta(days=sizes.baseline_days)
     first, last = deliver(control_start, sizes.control_days)
@@ -81,6 +101,7 @@ def run(workdir: Path, sizes: Sizes = Sizes(), say: Say = print, model_config: d
     world.run_daily_pipeline(first, last)
     outcome.control_drift_share, requests = world.tick_drift_sensor(say)
     outcome.control_requests = len(requests)
+    timed("control", sizes.control_days)
 
     drift_start = control_start + dt.timedelta(days=sizes.control_days)
     first, last = deliver(drift_start, sizes.drift_days, sizes.drift)
@@ -98,6 +119,7 @@ def run(workdir: Path, sizes: Sizes = Sizes(), say: Say = print, model_config: d
     _, repeat = world.tick_drift_sensor(say)
     outcome.repeat_requests = len(repeat)
     outcome.scores_version = world.scores_version(last)
+    timed("drift, retraining and rescoring", sizes.drift_days)
     say(f"   patient_risk_scores for {last}: "
         + (f"scored by v{outcome.scores_version}" if outcome.scores_version else "not refreshed (no retraining)")
         + f"; champion now v{world.champion_version()}")

@@ -10,9 +10,12 @@ to the features or the generator that moves the shares shows here first.
 """
 
 import datetime as dt
+import json
+import time
 
 import pytest
 
+from healthcare_dataops.benchmark.drift_scenario import DriftScenarioResult, drift_scenario_lines
 from healthcare_dataops.scenarios import drift_loop
 
 TEST_SIZES = drift_loop.Sizes(
@@ -28,7 +31,9 @@ TEST_MODEL_CONFIG = {"min_labelled_rows": 20}
 @pytest.mark.slow
 def test_drift_retrains_once_and_the_same_population_does_not(tmp_path):
     story: list[str] = []
+    started = time.perf_counter()
     outcome = drift_loop.run(tmp_path, TEST_SIZES, say=story.append, model_config=TEST_MODEL_CONFIG)
+    seconds = time.perf_counter() - started
     told = "\n".join(story)
 
     assert outcome.baseline_version == "1", told
@@ -44,3 +49,18 @@ def test_drift_retrains_once_and_the_same_population_does_not(tmp_path):
     # The same drift event ticked again: nothing more.
     assert outcome.repeat_requests == 0, told
     assert "feature_drift_sensor requests retrain_job" in told
+
+    # The benchmark's entry for the full-size scenario reports these phases: its table and
+    # saved JSON, from this run's own outcome.
+    assert [(p.name, p.days) for p in outcome.phases] == [
+        ("baseline", 45), ("control", 7), ("drift, retraining and rescoring", 30)]
+    assert all(p.generate_seconds > 0 and p.run_seconds > 0 for p in outcome.phases)
+    result = DriftScenarioResult(TEST_SIZES, outcome, seconds)
+    assert result.closed
+    saved = DriftScenarioResult.from_json(json.loads(json.dumps(result.to_json())))
+    assert drift_scenario_lines(saved) == drift_scenario_lines(result)
+    table = "\n".join(drift_scenario_lines(result))
+    assert "## The drift scenario: 600 patients over 45 + 7 + 30 days" in table
+    assert f"| control | 7 | {outcome.phases[1].generate_seconds:.1f} |" in table
+    assert "The loop closed" in table
+
