@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Prepares a fresh checkout: checks Python 3.11, creates .venv, installs the package at the
-# versions in constraints.txt (the image installs the same ones), and makes the local Dagster
-# instance. Idempotent: a second call with unchanged pyproject.toml and constraints.txt
-# installs nothing.
+# Prepares a fresh checkout: checks Python 3.11 (or 3.12), creates .venv, installs the
+# package at the versions in constraints.txt (the image installs the same ones), and makes the
+# local Dagster instance. Idempotent: a second call with unchanged pyproject.toml and
+# constraints.txt installs nothing.
 #   bash scripts/setup.sh            what the main job needs (the embedded Sail engine: no Java)
 #   bash scripts/setup.sh --tests    also the test and benchmark extras, and checks Java 17
 #                                    (the tests' JVM parity engine and the cluster script)
@@ -16,15 +16,17 @@ case "${1:-}" in
   *) echo "usage: bash scripts/setup.sh [--tests]" >&2; exit 2 ;;
 esac
 
+# 3.11 first: CI and the image run it; the lock installs on 3.12 as well. HEALTHCARE_DATAOPS_PYTHON
+# names another interpreter of those versions.
 python_bin=""
-for candidate in python3.11 python3 python; do
+for candidate in ${HEALTHCARE_DATAOPS_PYTHON:-} python3.11 python3.12 python3 python; do
   if command -v "$candidate" >/dev/null 2>&1 &&
-     "$candidate" -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else 1)' 2>/dev/null; then
+     "$candidate" -c 'import sys; sys.exit(0 if sys.version_info[:2] in ((3, 11), (3, 12)) else 1)' 2>/dev/null; then
     python_bin=$(command -v "$candidate"); break
   fi
 done
 if [ -z "$python_bin" ]; then
-  echo "error: Python 3.11 is required (python3.11 on PATH); none was found." >&2
+  echo "error: Python 3.11 or 3.12 is required (python3.11 or python3.12 on PATH); none was found." >&2
   exit 1
 fi
 
