@@ -13,17 +13,20 @@ SHARED_SAMPLES = Path(os.environ.get("HEALTHCARE_DATAOPS_SAMPLES", REPO_ROOT.par
 # files take minutes each (the test command prints the slowest tests): collected first, they
 # start first, so neither worker is left with one of them at the end while the other idles.
 LONGEST_FIRST = (
-    "test_quickstart.py",
-    "scenarios/test_drift_loop.py",
     "benchmark/test_benchmark_cli.py",
+    "test_quickstart.py",
     "lakehouse/test_spark_cluster.py",
+    "transforms/test_engine_parity.py",
+    "scenarios/test_drift_loop.py",
     "reliability/test_s3_faults.py",
     "test_s3_deployment.py",
-    "deploy/test_production_topology.py",
     "reliability/test_crash_recovery.py",
+    "deploy/test_production_topology.py",
+    "reliability/test_phi_canaries.py",
+    "lakehouse/test_s3_lakehouse.py",
+    "defs/test_silver_layer.py",
     "webui/test_dagster_ui.py",
     "reliability/test_fault_suite.py",
-    "lakehouse/test_s3_lakehouse.py",
 )
 
 
