@@ -9,9 +9,9 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 # CI and every checkout keep the real source samples in ../shared beside the repo root.
 SHARED_SAMPLES = Path(os.environ.get("HEALTHCARE_DATAOPS_SAMPLES", REPO_ROOT.parent / "shared" / "samples"))
 
-# The test command runs two workers, a file at a time each (xdist groups, below). These
-# files take minutes each (the test command prints the slowest tests): collected first, they
-# start first, so neither worker is left with one of them at the end while the other idles.
+# With workers (TEST_WORKERS=N in scripts/test.sh), each takes a file at a time (xdist groups,
+# below). These files take minutes each (the test command prints the slowest tests): collected
+# first, they start first, so no worker is left with one of them at the end while others idle.
 LONGEST_FIRST = (
     "benchmark/test_benchmark_cli.py",
     "test_quickstart.py",
@@ -30,8 +30,8 @@ LONGEST_FIRST = (
 )
 
 
-# Session fixtures that build a lakehouse (shared_lakehouses.py): every file that asks for one
-# runs on the same worker, so it is built once.
+# Session fixtures that build a lakehouse (shared_lakehouses.py): with workers, every file that
+# asks for one runs on the same worker, so it is still built once.
 SHARED_LAKEHOUSES = ("faulty_lakehouse", "small_lakehouse")
 
 
@@ -49,13 +49,13 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=rank)  # stable: the rest keep their order
     # One xdist group per file (loadgroup then schedules as loadfile does), but one for all
     # the files that share a built lakehouse.
-    group: dict[str, str] = {}
+    shared_by_module: dict[str, str] = {}
     for item in items:
-        shared = next((name for name in SHARED_LAKEHOUSES if name in item.fixturenames), None)
-        if shared or _module(item) not in group:
-            group[_module(item)] = shared or group.get(_module(item)) or _module(item)
+        for name in SHARED_LAKEHOUSES:
+            if name in item.fixturenames:
+                shared_by_module.setdefault(_module(item), name)
     for item in items:
-        item.add_marker(pytest.mark.xdist_group(group[_module(item)]))
+        item.add_marker(pytest.mark.xdist_group(shared_by_module.get(_module(item), _module(item))))
 
 
 @pytest.fixture(scope="session")

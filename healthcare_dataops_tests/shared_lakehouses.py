@@ -1,9 +1,9 @@
-"""Landing zones and lakehouses built once per test worker and shared by the files that read
+"""Landing zones and lakehouses built once per test process and shared by the files that read
 them: generating feeds and materializing the graph is most of an end-to-end test's time.
 
 A test that only reads uses the built folders as they are; a test that writes works on a copy
-(``copy_lakehouse``), so that no test sees another's writes. The test command runs each
-fixture's files on one worker (conftest's xdist groups), so each is built once per run.
+(``copy_lakehouse``), so that no test sees another's writes. With workers (TEST_WORKERS=N), a
+fixture's files run on one worker (conftest's xdist groups), so each is still built once.
 """
 
 from __future__ import annotations
@@ -46,11 +46,8 @@ class BuiltLakehouse:
         return json.loads((self.side / "manifest.json").read_text())
 
     def copy_lakehouse(self, folder: Path) -> Path:
-        """The lakehouse (and its MLflow store beside it) copied into ``folder``, for a test
-        that writes."""
+        """The lakehouse copied into ``folder``, for a test that writes."""
         shutil.copytree(self.lakehouse, folder / "lakehouse")
-        if (self.root / "mlflow").is_dir():
-            shutil.copytree(self.root / "mlflow", folder / "mlflow")
         return folder / "lakehouse"
 
 

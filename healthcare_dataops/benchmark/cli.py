@@ -73,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
         _write(args.results / f"{dt.date.today().isoformat()}-drift-scenario", machine, [], scenarios=[scenario])
         if not args.keep:
             shutil.rmtree(workdir if args.workdir is None else scenario.workdir, ignore_errors=True)
-        return 0 if scenario.closed else 1
+        return 0 if scenario.outcome.loop_closed else 1
     scales = parse_scales(args.scales)
     lengths = parse_backfill_days(args.backfill_days) if args.backfill_days else None
     worker_counts = parse_worker_counts(args.engine_workers) if args.engine_workers else None

@@ -16,21 +16,12 @@ from pathlib import Path
 
 from healthcare_dataops.scenarios import drift_loop
 
-DRIFT_THRESHOLD = 0.25  # the report's dataset-drift share: a quarter of the features
-
-
 @dataclass
 class DriftScenarioResult:
     sizes: drift_loop.Sizes
     outcome: drift_loop.Outcome
     seconds: float
     workdir: Path | None = None
-
-    @property
-    def closed(self) -> bool:
-        """The loop closed as the scenario says: the control did not retrain, the drift did once."""
-        o = self.outcome
-        return o.control_requests == 0 and o.drift_requests == 1 and o.repeat_requests == 0
 
     def to_json(self) -> dict:
         sizes = {**dataclasses.asdict(self.sizes), "start": self.sizes.start.isoformat()}
@@ -72,12 +63,12 @@ def drift_scenario_lines(result: DriftScenarioResult) -> list[str]:
         f"The loop end to end (`healthcare-dataops drift-scenario`), {days} delivery days in "
         f"{result.seconds:.0f} s: the baseline's whole graph, the control's and the drift's daily pipeline with a "
         f"drift sensor tick after each, and the retraining it requests. Drift: {', '.join(sizes.drift)}; the "
-        f"report's threshold is a drift share of {DRIFT_THRESHOLD}.", "",
+        f"report's threshold is a drift share of {_share(outcome.drift_threshold)}.", "",
         "| phase | days | generate s | runs s | s per day | outcome |", "|---|---:|---:|---:|---:|---|",
     ]
     for phase in outcome.phases:
         lines.append(f"| {phase.name} | {phase.days} | {phase.generate_seconds:.1f} | {phase.run_seconds:.1f} | "
                      f"{phase.run_seconds / phase.days:.1f} | {decided.get(phase.name, '')} |")
-    lines += ["", "The loop closed: the control did not retrain, the drift retrained once." if result.closed
+    lines += ["", "The loop closed: the control did not retrain, the drift retrained once." if outcome.loop_closed
               else "The loop did **not** close as the scenario expects: see the outcome column.", ""]
     return lines

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from healthcare_dataops.defs.monitoring.feature_drift_report import FEATURE_DRIFT_REPORT
 from healthcare_dataops.scenarios.world import ScenarioWorld
 
 Say = Callable[[str], None]
@@ -57,8 +58,15 @@ class Outcome:
     repeat_requests: int = 0
     retrain: dict = field(default_factory=dict)
     scores_version: str = ""
+    # The drift report's dataset-drift threshold, as the report recorded it.
+    drift_threshold: float | None = None
     # Each phase's delivery days and wall time: generating its feeds, then its runs and ticks.
     phases: list[PhaseTiming] = field(default_factory=list)
+
+    @property
+    def loop_closed(self) -> bool:
+        """As the scenario says: the control did not retrain, the drift did once, a second tick did not."""
+        return self.control_requests == 0 and self.drift_requests == 1 and self.repeat_requests == 0
 
 
 def _days(start: dt.date, count: int) -> tuple[str, str]:
@@ -69,24 +77,26 @@ def run(workdir: Path, sizes: Sizes = Sizes(), say: Say = print, model_config: d
     world = ScenarioWorld(workdir, model_config or {})
     outcome = Outcome()
 
-    clock = {"started": 0.0, "generated": 0.0}
+    generated_at = generate_seconds = 0.0
 
     def deliver(first: dt.date, count: int, drift: tuple[str, ...] = ()) -> tuple[str, str]:
+        nonlocal generated_at, generate_seconds
         flags = [f for kind in drift for f in ("--drift", kind)]
         from healthcare_dataops.cli import main as cli
 
-        clock["started"] = time.perf_counter()
+        started = time.perf_counter()
         cli([
             "generate", "--landing", str(world.landing), "--side", str(world.side), "--patients", str(sizes.patients),
             "--days", str(count), "--start-date", first.isoformat(), "--epoch", sizes.start.isoformat(),
             "--heart-rate-every-minutes", "15", "--quiet", *flags,
         ])
-        clock["generated"] = time.perf_counter()
+        generated_at = time.perf_counter()
+        generate_seconds = generated_at - started
         return _days(first, count)
 
     def timed(name: str, days: int) -> None:
-        now = time.perf_counter()
-        outcome.phases.append(PhaseTiming(name, days, clock["generated"] - clock["started"], now - clock["generated"]))
+        """The phase since its delivery: its generation, then its runs and ticks."""
+        outcome.phases.append(PhaseTiming(name, days, generate_seconds, time.perf_counter() - generated_at))
 
     first, last = deliver(sizes.start, sizes.baseline_days)
     say(f"== baseline: {sizes.patients} patients, delivery days {first}...{last}")
@@ -108,6 +118,7 @@ def run(workdir: Path, sizes: Sizes = Sizes(), say: Say = print, model_config: d
     say(f"== drift: {', '.join(sizes.drift)} from {first}, through {last}")
     world.run_daily_pipeline(first, last)
     outcome.drift_share, requests = world.tick_drift_sensor(say)
+    outcome.drift_threshold = world.latest_metadata(FEATURE_DRIFT_REPORT).get("drift_threshold")
     outcome.drift_requests = len(requests)
     for request in requests:
         outcome.retrain = world.run_retrain(request)

@@ -56,11 +56,11 @@ def test_drift_retrains_once_and_the_same_population_does_not(tmp_path):
         ("baseline", 45), ("control", 7), ("drift, retraining and rescoring", 30)]
     assert all(p.generate_seconds > 0 and p.run_seconds > 0 for p in outcome.phases)
     result = DriftScenarioResult(TEST_SIZES, outcome, seconds)
-    assert result.closed
+    assert outcome.loop_closed and outcome.drift_threshold == 0.25
     saved = DriftScenarioResult.from_json(json.loads(json.dumps(result.to_json())))
     assert drift_scenario_lines(saved) == drift_scenario_lines(result)
     table = "\n".join(drift_scenario_lines(result))
     assert "## The drift scenario: 600 patients over 45 + 7 + 30 days" in table
     assert f"| control | 7 | {outcome.phases[1].generate_seconds:.1f} |" in table
-    assert "The loop closed" in table
+    assert "The loop closed" in table and "threshold is a drift share of 0.250" in table
 
