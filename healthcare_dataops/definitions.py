@@ -1,64 +1,38 @@
-"""Assembles the project's Definitions; every definition lives in ``defs/``."""
+"""Assembles the project's Definitions from the ``defs`` folder and applies the policies that
+every asset of a kind shares; it defines nothing itself."""
+
+import datetime as dt
+import warnings
+from importlib.metadata import version
+from pathlib import Path
 
 import dagster as dg
 
-from healthcare_dataops.defs.automation.jobs import daily_pipeline_job
-from healthcare_dataops.defs.automation.landing_zone_sensor import landing_zone_sensor
-from healthcare_dataops.defs.automation.run_failure_sensor import run_failure_sensor
-from healthcare_dataops.defs.automation.schedules import (
-    daily_pipeline_schedule,
-    weekly_retrain_schedule,
-)
-from healthcare_dataops.defs.ehr.bronze import ehr_bronze
-from healthcare_dataops.defs.ehr.checks import ehr_silver_checks
-from healthcare_dataops.defs.ehr.silver import ehr_silver_assets
-from healthcare_dataops.defs.features.assets import patient_features
-from healthcare_dataops.defs.features.checks import patient_features_checks
-from healthcare_dataops.defs.labs.bronze import lab_bronze
-from healthcare_dataops.defs.labs.checks import lab_silver_checks
-from healthcare_dataops.defs.labs.silver import lab_results_silver
-from healthcare_dataops.defs.ml.patient_risk_scores import patient_risk_scores
-from healthcare_dataops.defs.ml.risk_model import risk_model
-from healthcare_dataops.defs.monitoring.feature_drift_report import feature_drift_report
-from healthcare_dataops.defs.monitoring.feature_drift_sensor import feature_drift_sensor
-from healthcare_dataops.defs.monitoring.jobs import retrain_job
-from healthcare_dataops.defs.upkeep.jobs import lakehouse_upkeep_job
-from healthcare_dataops.defs.upkeep.schedules import lakehouse_upkeep_schedule
-from healthcare_dataops.defs.wearables.bronze import wearable_bronze
-from healthcare_dataops.defs.wearables.checks import wearable_silver_checks
-from healthcare_dataops.defs.wearables.silver import (
-    device_enrollments_silver,
-    wearable_readings_silver,
-    wearable_vitals,
-)
-from healthcare_dataops.resources import build_resources
+# Every feed delivers once a day: a bronze table not updated for 30 hours has missed a
+# delivery (warn), for 54 hours two in a row (fail). The UI shows each feed's state.
+FEED_FRESHNESS = dg.FreshnessPolicy.time_window(fail_window=dt.timedelta(hours=54), warn_window=dt.timedelta(hours=30))
+FEED_GROUP = "bronze"
+# Who answers for an asset: the tables are the data team's, the model, its scores and its
+# monitoring the team that trains it.
+TABLE_GROUPS = {"bronze", "silver", "gold"}
+DATA_TEAM, MODEL_TEAM = "team:data-engineering", "team:data-science"
+# The release that computes every asset: a new one marks them changed in the UI.
+CODE_VERSION = version("healthcare-dataops")
 
-defs = dg.Definitions(
-    assets=[
-        ehr_bronze,
-        lab_bronze,
-        wearable_bronze,
-        *ehr_silver_assets,
-        lab_results_silver,
-        device_enrollments_silver,
-        wearable_readings_silver,
-        wearable_vitals,
-        patient_features,
-        risk_model,
-        patient_risk_scores,
-        feature_drift_report,
-    ],
-    asset_checks=[
-        *ehr_silver_checks,
-        *lab_silver_checks,
-        *wearable_silver_checks,
-        patient_features_checks,
-    ],
-    jobs=[daily_pipeline_job, retrain_job, lakehouse_upkeep_job],
-    schedules=[daily_pipeline_schedule, weekly_retrain_schedule, lakehouse_upkeep_schedule],
-    sensors=[landing_zone_sensor, feature_drift_sensor, run_failure_sensor],
-    resources=build_resources(),
-    # Every step of a run shares one process, and so one Spark engine session: starting an
-    # engine per step would cost more than most steps do.
-    executor=dg.in_process_executor,
-)
+
+def with_project_policy(spec: dg.AssetSpec) -> dg.AssetSpec:
+    """Owners and code version on every asset, a freshness policy on every feed's table."""
+    return spec.replace_attributes(
+        owners=[DATA_TEAM if spec.group_name in TABLE_GROUPS else MODEL_TEAM],
+        code_version=CODE_VERSION,
+        freshness_policy=FEED_FRESHNESS if spec.group_name == FEED_GROUP else spec.freshness_policy,
+    )
+
+
+# The loader reads healthcare_dataops/dg.toml, which the package carries; a map of specs is
+# Dagster's way to apply one policy to every asset (still marked preview in 1.13).
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", dg.PreviewWarning)
+    defs = dg.load_from_defs_folder(path_within_project=Path(__file__).parent).map_asset_specs(
+        func=with_project_policy
+    )

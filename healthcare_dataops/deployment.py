@@ -184,7 +184,8 @@ def _mlflow_tracking_uri(value: str) -> str | None:
     full_scheme = urlparse(value).scheme
     scheme = full_scheme.split("+")[0]
     if full_scheme == "postgresql":
-        return "name the driver, postgresql+psycopg2://: SQLAlchemy reads a bare postgresql:// as psycopg 3, which is not installed"
+        return ("name the driver, postgresql+psycopg2://: SQLAlchemy reads a bare postgresql:// as psycopg 3, "
+                "which is not installed")
     if scheme in _MLFLOW_SCHEMES:
         return None
     if scheme in ("", "file"):

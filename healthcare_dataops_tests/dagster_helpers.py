@@ -69,7 +69,8 @@ def materialize_days(
 
 def mlflow_resource(lakehouse: Path | str) -> MlflowResource:
     """A sqlite tracking store beside a test's lakehouse (or in a temp folder for S3 ones)."""
-    folder = Path(tempfile.mkdtemp(prefix="mlflow-")) if str(lakehouse).startswith("s3://") else Path(lakehouse).parent / "mlflow"
+    folder = (Path(tempfile.mkdtemp(prefix="mlflow-")) if str(lakehouse).startswith("s3://")
+              else Path(lakehouse).parent / "mlflow")
     return MlflowResource(tracking_uri=f"sqlite:///{folder}/mlflow.db", artifact_root=str(folder / "artifacts"))
 
 

@@ -78,7 +78,8 @@ def test_a_wrong_value_is_named(production_env, changes, named):
 
 def test_secrets_are_named_never_quoted(production_env):
     found = problems_with(production_env, **{keys.PSEUDONYM_KEY_ENV: "short-secret"})
-    assert found == [f"{keys.PSEUDONYM_KEY_ENV}: shorter than {keys.MINIMUM_KEY_LENGTH} characters: use a longer random secret"]
+    assert found == [f"{keys.PSEUDONYM_KEY_ENV}: shorter than {keys.MINIMUM_KEY_LENGTH} characters: "
+                     "use a longer random secret"]
     found = problems_with(production_env, **{keys.PSEUDONYM_KEY_ENV: keys.DEVELOPMENT_KEY})
     assert any("public development key" in p and keys.DEVELOPMENT_KEY not in p for p in found)
 
@@ -153,11 +154,13 @@ def test_the_documented_production_environment_passes_the_check(tmp_path):
 def test_every_variable_the_code_reads_is_documented():
     readme = (REPO_ROOT / "README.md").read_text()
     example = production_env_file()
-    names = {value for name, value in vars(settings).items() if name.isupper() and str(value).startswith("HEALTHCARE_DATAOPS_")}
+    names = {value for name, value in vars(settings).items()
+             if name.isupper() and str(value).startswith("HEALTHCARE_DATAOPS_")}
     names |= {keys.PSEUDONYM_KEY_ENV, deployment.ENVIRONMENT}
     assert not {n for n in names if n not in readme}, "add these to the README's configuration table"
     instance = (REPO_ROOT / "deploy" / "dagster.yaml").read_text()
-    assert {n for n in example if n.startswith("DAGSTER_POSTGRES_")} == set(re.findall(r"DAGSTER_POSTGRES_[A-Z]+", instance))
+    assert ({n for n in example if n.startswith("DAGSTER_POSTGRES_")}
+            == set(re.findall(r"DAGSTER_POSTGRES_[A-Z]+", instance)))
 
 
 def test_check_config_checks_an_env_file(tmp_path, capsys, monkeypatch):

@@ -93,7 +93,8 @@ def test_the_graph_runs_on_s3_and_the_sensor_watches_the_bucket(deployed, s3_end
     artifacts = keys_under(s3_endpoint, "mlflow", "artifacts/")
     assert any(key.endswith("/MLmodel") for key in artifacts), artifacts[:10]
     assert any("evaluation/subgroup_metrics.json" in key for key in artifacts)
-    assert f"healthcare/reports/feature_drift/{LAST_DAY}.html" in keys_under(s3_endpoint, "lakehouse", "healthcare/reports/")
+    assert (f"healthcare/reports/feature_drift/{LAST_DAY}.html"
+            in keys_under(s3_endpoint, "lakehouse", "healthcare/reports/"))
 
     # The bucket's modification times are the server's clock: a tick a settle time and a second
     # from now sees every upload settled, without waiting for it.

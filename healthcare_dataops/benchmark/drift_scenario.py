@@ -16,6 +16,7 @@ from pathlib import Path
 
 from healthcare_dataops.scenarios import drift_loop
 
+
 @dataclass
 class DriftScenarioResult:
     sizes: drift_loop.Sizes

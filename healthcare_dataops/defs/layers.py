@@ -2,10 +2,29 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import dagster as dg
+
+from healthcare_dataops.defs.partitions import delivery_day_partitions
+from healthcare_dataops.defs.retries import IO_RETRY_POLICY
+from healthcare_dataops.lib.automation import every_updated_day
+from healthcare_dataops.lib.pools import table_family
 
 BRONZE = "bronze"
 SILVER = "silver"
+
+
+def daily_table_writer(layer: str, source: str) -> dict[str, Any]:
+    """What every step that writes a source's daily tables in a layer declares: the delivery
+    days it covers, a backfill as one run (each step then chunks its days), retries on
+    storage, and the pool of the table family it writes."""
+    return {
+        "partitions_def": delivery_day_partitions,
+        "backfill_policy": dg.BackfillPolicy.single_run(),
+        "retry_policy": IO_RETRY_POLICY,
+        "pool": table_family(layer, source),
+    }
 
 
 def bronze_spec(name: str, *, source: str, description: str, on_engine: bool = False) -> dg.AssetSpec:
@@ -27,4 +46,5 @@ def silver_spec(name: str, *, source: str, deps: list[str], description: str) ->
         group_name=SILVER,
         kinds={"spark", "delta"},
         tags={"layer": SILVER, "source": source},
+        automation_condition=every_updated_day(),
     )

@@ -12,9 +12,7 @@ from dataclasses import dataclass
 import dagster as dg
 from pyspark.sql import DataFrame, SparkSession
 
-from healthcare_dataops.defs.layers import silver_spec
-from healthcare_dataops.defs.partitions import delivery_day_partitions
-from healthcare_dataops.defs.retries import IO_RETRY_POLICY
+from healthcare_dataops.defs.layers import SILVER, daily_table_writer, silver_spec
 from healthcare_dataops.lakehouse import spark_tables, storage
 from healthcare_dataops.lakehouse.chunks import ChunkProgress, day_chunks
 from healthcare_dataops.lakehouse.metadata import silver_results
@@ -83,9 +81,7 @@ def silver_multi_asset(build: SilverBuild) -> dg.AssetsDefinition:
                 "reason and pseudonymous lineage; no PHI.",
             ),
         ],
-        partitions_def=delivery_day_partitions,
-        backfill_policy=dg.BackfillPolicy.single_run(),
-        retry_policy=IO_RETRY_POLICY,
+        **daily_table_writer(SILVER, build.source),
     )
     def _silver(
         context: dg.AssetExecutionContext,
@@ -96,7 +92,8 @@ def silver_multi_asset(build: SilverBuild) -> dg.AssetsDefinition:
         session = spark.spark_session
         bronze_uri = lakehouse.table_uri("bronze", build.bronze_table)
         key = pseudonymization.key_bytes(context.log)
-        patients = spark_tables.read(session, lakehouse.table_uri("silver", PATIENTS)) if build.needs_known_patient else None
+        patients = (spark_tables.read(session, lakehouse.table_uri("silver", PATIENTS))
+                    if build.needs_known_patient else None)
         chunks = day_chunks(context.partition_keys, spark_tables.rows_per_partition(bronze_uri),
                             max_weight=SILVER_CHUNK_ROWS, max_days=SILVER_CHUNK_DAYS)
         reports = []

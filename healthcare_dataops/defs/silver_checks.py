@@ -45,7 +45,8 @@ def silver_batch(
             known = DeltaTable(lakehouse.table_uri("silver", "patients"), storage_options=lakehouse.storage_options())
             ids = set(known.to_pyarrow_dataset().to_table(columns=["patient_id"])["patient_id"].to_pylist())
             derived[UNKNOWN_PATIENT_FLAG] = DerivedColumn(
-                ("patient_id",), lambda frame: frame["patient_id"].where(frame["patient_id"].notna() & ~frame["patient_id"].isin(ids)))
+                ("patient_id",),
+                lambda frame: frame["patient_id"].where(frame["patient_id"].notna() & ~frame["patient_id"].isin(ids)))
         return DeltaCheckBatch(
             uri=uri, table_columns=columns, days=run_partition_keys(context), day_column=day_column,
             spark=spark.spark_session,
@@ -93,7 +94,8 @@ def conservation_check(table: SilverTable, bronze_table: str) -> TableCheck:
             holds = written is not None and bronze.get(day, 0) == written + quarantined.get(day, 0) + duplicates
             if not holds:
                 broken.append(day)
-            lines.append(f"| {day} | {bronze.get(day, 0)} | {written} | {quarantined.get(day, 0)} | {duplicates} | {'yes' if holds else 'NO'} |")
+            lines.append(f"| {day} | {bronze.get(day, 0)} | {written} | {quarantined.get(day, 0)} | {duplicates} "
+                         f"| {'yes' if holds else 'NO'} |")
         return dg.AssetCheckResult(
             asset_key=table.name,
             check_name="conservation",
@@ -117,7 +119,8 @@ def conservation_check(table: SilverTable, bronze_table: str) -> TableCheck:
 
 def _rows_per_day(lakehouse: LakehouseResource, layer: str, table: str, days: list[str]) -> dict[str, int]:
     """Rows per delivery day, counted from the table's files (Parquet footers, no data read)."""
-    dataset = DeltaTable(lakehouse.table_uri(layer, table), storage_options=lakehouse.storage_options()).to_pyarrow_dataset()
+    dataset = DeltaTable(lakehouse.table_uri(layer, table),
+                         storage_options=lakehouse.storage_options()).to_pyarrow_dataset()
     return {day: dataset.count_rows(filter=pc.field("delivery_date") == dt.date.fromisoformat(day)) for day in days}
 
 

@@ -179,7 +179,7 @@ def _obx_results(
     msh = message.msh
     pid = message.first_pid  # the first one, for an OBX placed before any PID
     obr = None
-    for (index, line), segment in zip(segments, message.segments):
+    for (index, line), segment in zip(segments, message.segments, strict=False):
         kind = str(segment[0])
         if kind == "PID":
             pid, obr = segment, None

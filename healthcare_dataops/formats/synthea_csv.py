@@ -214,7 +214,7 @@ def _values_function(
     ]
     items.append("'extra_columns': extra_json(fields)" if extra else "'extra_columns': None")
     namespace = {"extra_json": _extra_json(extra)}
-    exec(f"def values(fields):\n    return {{{', '.join(items)}}}\n", namespace)  # noqa: S102
+    exec(f"def values(fields):\n    return {{{', '.join(items)}}}\n", namespace)
     return namespace["values"]
 
 

@@ -122,7 +122,7 @@ def _values(
     values: dict[str, str | None] = dict.fromkeys(columns)
     known = set(columns)
     extra: dict[str, str | None] = {}
-    for name, field in zip(header, fields):
+    for name, field in zip(header, fields, strict=True):
         value = field if field != "" else None
         key = name.lower()
         if key in known:

@@ -10,7 +10,8 @@ from pathlib import Path
 from healthcare_dataops import settings
 from healthcare_dataops.landing_zone import SOURCES
 
-from .drift import KINDS as DRIFT_KINDS, parse_drift
+from .drift import KINDS as DRIFT_KINDS
+from .drift import parse_drift
 from .faults import BRONZE, SILVER, parse_faults
 from .runner import Options, generate
 
@@ -67,7 +68,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     add("--side", type=Path, default=Path(settings.data_dir()) / "generator", metavar="DIR",
         help="where the manifest and the readmission truth go; never part of the feeds (default: %(default)s)")
     add("--patients", type=_bounded(50, 100_000), default=200, metavar="N",
-        help="patients on the panel at the epoch, 50..100000; about 0.12%% as many register each day (default: %(default)s)")
+        help="patients on the panel at the epoch, 50..100000; about 0.12%% as many register each day "
+             "(default: %(default)s)")
     add("--days", type=_bounded(1, 3660), default=7, metavar="N", help="delivery days to write (default: %(default)s)")
     add("--start-date", type=_date, default=None, metavar="YYYY-MM-DD",
         help="first delivery day to write (default: the epoch, 2026-01-01)")
@@ -136,7 +138,8 @@ def run(args: argparse.Namespace) -> int:
     prevalence = summary.readmitted / summary.index_admissions if summary.index_admissions else 0.0
     print(f"  index admissions   {summary.index_admissions:>10} (readmitted within 30 days: {prevalence:.1%})")
     if options.faults:
-        print(f"  faults injected    {summary.faults:>10} ({summary.quarantined} records will be quarantined in bronze)")
+        print(f"  faults injected    {summary.faults:>10} "
+              f"({summary.quarantined} records will be quarantined in bronze)")
     if summary.skipped:
         print(f"  faults skipped: {', '.join(summary.skipped)} (no file in this run could carry them)")
     print(f"  manifest: {summary.manifest}")

@@ -40,7 +40,8 @@ BEFORE_ROW_FAULTS = ("empty_csv_file",)
 
 def empty_csv_file(planner, kind: str):
     """The last day's smallest conditions or medications file, as an export that ran empty."""
-    files = [r for r in planner.records if r.table in ("conditions", "medications") and day_of(r.path) == planner.days[-1]]
+    files = [r for r in planner.records
+             if r.table in ("conditions", "medications") and day_of(r.path) == planner.days[-1]]
     record = min(files, key=lambda r: (r.rows, r.path), default=None)
     if record is None:
         return False

@@ -27,7 +27,8 @@ class Drift:
     def describe(self) -> dict[str, object]:
         detail: dict[str, object] = {"kind": self.kind, "from": self.start.isoformat()}
         if self.kind == HEART_RATE_FIRMWARE:
-            detail.update(vendor=FIRMWARE_VENDOR, firmware=FIRMWARE_VERSION, heart_rate_offset_bpm=HEART_RATE_OFFSET_BPM)
+            detail.update(vendor=FIRMWARE_VENDOR, firmware=FIRMWARE_VERSION,
+                          heart_rate_offset_bpm=HEART_RATE_OFFSET_BPM)
         elif self.kind == GLUCOSE_MMOL:
             detail.update(lab=GLUCOSE_LAB, units="mmol/L", loinc=["2345-7", "2339-0"])
         else:

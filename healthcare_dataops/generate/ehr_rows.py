@@ -59,7 +59,7 @@ class Context:
 @lru_cache(maxsize=1 << 13)
 def _payer(seed: int, i: int) -> tuple[str, str]:
     u, total = stable_fraction(seed, "payer", i), 0.0
-    for name, share in codes.PAYERS:
+    for name, share in codes.PAYERS:  # noqa: B007 - the payer the loop stops at is returned
         total += share
         if u < total:
             break
@@ -169,7 +169,7 @@ def vital_rows(ctx: Context, i: int, enc_id: str, when: int, level: float, rng: 
         f"{min(spo2, 100):.0f}",
     )
     return [observation_row(ctx, i, enc_id, when, "vital-signs", code, description, value, units, "numeric")
-            for (code, description, units), value in zip(codes.VITALS, values)]
+            for (code, description, units), value in zip(codes.VITALS, values, strict=True)]
 
 
 def social_rows(ctx: Context, i: int, enc_id: str, when: int, rng: np.random.Generator) -> list[list[str]]:
@@ -179,9 +179,12 @@ def social_rows(ctx: Context, i: int, enc_id: str, when: int, rng: np.random.Gen
     return [
         observation_row(ctx, i, enc_id, when, "laboratory", *codes.ADDRESS_OBSERVATION, who.street, "", "text"),
         observation_row(ctx, i, enc_id, when, "survey", *codes.SMOKING_OBSERVATION, who.smoking, "", "text"),
-        observation_row(ctx, i, enc_id, when, "survey", *codes.HOUSEHOLD_OBSERVATION, f"{who.household:.1f}", "{#}", "numeric"),
+        observation_row(ctx, i, enc_id, when, "survey", *codes.HOUSEHOLD_OBSERVATION, f"{who.household:.1f}", "{#}",
+                        "numeric"),
         observation_row(ctx, i, enc_id, when, "survey", *codes.INSURANCE_OBSERVATION,
                         "Medicare" if payer_name == "Medicare" else "Private insurance" if payer_name not in (
-                            "Medicaid", "NO_INSURANCE") else payer_name.replace("NO_INSURANCE", "None/uninsured"), "", "text"),
-        observation_row(ctx, i, enc_id, when, "survey", *codes.PHQ2_OBSERVATION, f"{int(rng.integers(0, 7)):.1f}", "{score}", "numeric"),
+                            "Medicaid", "NO_INSURANCE") else payer_name.replace("NO_INSURANCE", "None/uninsured"),
+                        "", "text"),
+        observation_row(ctx, i, enc_id, when, "survey", *codes.PHQ2_OBSERVATION, f"{int(rng.integers(0, 7)):.1f}",
+                        "{score}", "numeric"),
     ]

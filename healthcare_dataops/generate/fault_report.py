@@ -99,7 +99,7 @@ class Lakehouse:
     def silver_at(self, table: str, sha: str, positions: set[str]) -> tuple[list[dict], list[dict]]:
         """Rows of the silver table and of its quarantine at these positions of a file."""
         silver = TABLES[table][2]
-        pick = lambda rows: [r for r in rows if r["source_file_sha256"] == sha and r["source_position"] in positions]
+        pick = lambda rows: [r for r in rows if r["source_file_sha256"] == sha and r["source_position"] in positions]  # noqa: E731
         return pick(self.rows("silver", silver)), pick(self.rows("silver", f"{silver}_quarantine"))
 
 
@@ -190,9 +190,11 @@ def _judge(fault: dict, manifest: dict, lake: Lakehouse, facts: RunFacts, extra:
     elif kind == "lab_unit_change":
         sha = lake.sha_of(table, file)
         got = sorted((r["value_as_delivered"], r["value"]) for r in lake.rows("silver", "lab_results")
-                     if r["source_file_sha256"] == sha and r["unit_as_delivered"] == "mmol/L" and r["analyte"] == "glucose")
+                     if r["source_file_sha256"] == sha and r["unit_as_delivered"] == "mmol/L"
+                     and r["analyte"] == "glucose")
         want = sorted((c["mmol_l"], c["mg_dl"]) for c in fault["converted"])
-        close = len(got) == len(want) and all(a == c and abs(b - d) <= 0.05 * 18.016 + 1e-9 for (a, b), (c, d) in zip(got, want))
+        close = len(got) == len(want) and all(a == c and abs(b - d) <= 0.05 * 18.016 + 1e-9
+                                              for (a, b), (c, d) in zip(got, want, strict=True))
         row.detected_by = "visible in silver: unit_as_delivered mmol/L beside the lab's mg/dL results"
         row.protected = f"converted to mg/dL, not quarantined: {len(got)} of {len(want)} within rounding"
         row.ok = close
@@ -204,7 +206,8 @@ def _judge(fault: dict, manifest: dict, lake: Lakehouse, facts: RunFacts, extra:
         reasons = Counter(r["reason"] for r in held)
         row.detected_by = "wearable_readings_quarantine: " + "; ".join(f"{r} ({n})" for r, n in reasons.most_common())
         row.protected = f"{len(silver)} of {len(_positions(fault))} readings in silver"
-        row.ok = not silver and set(reasons) <= {MEASURED_AFTER_DELIVERY, MEASURED_AFTER_CREATION} and len(held) == len(_positions(fault))
+        row.ok = (not silver and set(reasons) <= {MEASURED_AFTER_DELIVERY, MEASURED_AFTER_CREATION}
+                  and len(held) == len(_positions(fault)))
         row.note = CLOCK_NOTE if kind == "wearable_clock_ahead" else ""
     else:
         row.detected_by, row.protected, row.ok = _silver_fault(fault, lake)
@@ -215,16 +218,18 @@ def _judge(fault: dict, manifest: dict, lake: Lakehouse, facts: RunFacts, extra:
 def _deleted_patient(fault: dict, lake: Lakehouse) -> tuple[str, str, bool]:
     enrollment_sha = lake.sha_of("device_enrollment", fault["file"])
     _, held = lake.silver_at("device_enrollment", enrollment_sha, _positions(fault))
-    device_rows = [(r["source_file_sha256"], f"record {r['source_record']}") for r in lake.rows("bronze", "wearable_readings_raw")
-                   if r["device_id"] == fault["device_id"]]
+    device_rows = [(r["source_file_sha256"], f"record {r['source_record']}")
+                   for r in lake.rows("bronze", "wearable_readings_raw") if r["device_id"] == fault["device_id"]]
     keys = set(device_rows)
-    in_silver = sum((r["source_file_sha256"], r["source_position"]) in keys for r in lake.rows("silver", "wearable_readings"))
+    in_silver = sum((r["source_file_sha256"], r["source_position"]) in keys
+                    for r in lake.rows("silver", "wearable_readings"))
     quarantined = Counter(r["reason"] for r in lake.rows("silver", "wearable_readings_quarantine")
                           if (r["source_file_sha256"], r["source_position"]) in keys)
     detected = (f"device_enrollments_quarantine: {held[0]['reason'] if held else 'nothing'}; "
                 f"wearable_readings_quarantine: {NOT_ENROLLED} ({quarantined[NOT_ENROLLED]} of {len(keys)})")
     protected = f"{in_silver} of the device's {len(keys)} readings in silver"
-    ok = bool(held) and held[0]["reason"] == UNKNOWN_PATIENT and in_silver == 0 and sum(quarantined.values()) == len(keys)
+    ok = (bool(held) and held[0]["reason"] == UNKNOWN_PATIENT and in_silver == 0
+          and sum(quarantined.values()) == len(keys))
     return detected, protected, ok
 
 
@@ -244,7 +249,8 @@ def _silver_fault(fault: dict, lake: Lakehouse) -> tuple[str, str, bool]:
     if kind == "late_arrival":
         silver, held = lake.silver_at(table, sha, _positions(fault))
         return ("handled, not an error: late readings MERGEd on the day they were measured",
-                f"{len(silver)} of {len(_positions(fault))} in silver", len(silver) + len(held) == len(_positions(fault)))
+                f"{len(silver)} of {len(_positions(fault))} in silver",
+                len(silver) + len(held) == len(_positions(fault)))
     silver, held = lake.silver_at(table, sha, _positions(fault))
     quarantine = f"{TABLES[table][2]}_quarantine"
     return (f"{quarantine}: " + "; ".join(sorted({r['reason'] for r in held})),

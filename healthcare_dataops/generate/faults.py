@@ -140,7 +140,8 @@ class Planner:
             left = [k for k in range(low, high + 1) if k not in taken]
             index = self.pick(left)
         else:
-            index = next((k for k in (int(self.rng.integers(low, high + 1)) for _ in range(64)) if k not in taken), None)
+            index = next((k for k in (int(self.rng.integers(low, high + 1)) for _ in range(64)) if k not in taken),
+                         None)
         if index is not None:
             taken.add(index)
         return index
@@ -158,11 +159,13 @@ class Planner:
                 and r.rows >= minimum_rows and (minimum_rows == 0 or r.rows > len(self.taken[r.path]))]
 
     def plan(self, kind: str) -> None:
-        handler = getattr(self, f"_{kind}", None) or (self._csv_row if kind.startswith(("csv_", "enrollment_")) else
-                                                      self._hl7_message if kind.startswith("hl7_") or kind == "lab_unknown_unit"
-                                                      else self._jsonl_line)
+        handler = getattr(self, f"_{kind}", None) or (
+            self._csv_row if kind.startswith(("csv_", "enrollment_")) else
+            self._hl7_message if kind.startswith("hl7_") or kind == "lab_unknown_unit"
+            else self._jsonl_line)
         if handler(kind) is False:
-            self.skipped.append({"kind": kind, "reason": SKIP_REASONS.get(kind, "no file written by this run can carry it")})
+            self.skipped.append(
+                {"kind": kind, "reason": SKIP_REASONS.get(kind, "no file written by this run can carry it")})
 
     def _csv_missing_required_column(self, kind):
         later = [r for r in self.files(lambda t: t in EHR_TABLES and t != "patients") if day_of(r) != self.days[0]]
@@ -170,7 +173,8 @@ class Planner:
         if record is None:
             return False
         column = REQUIRED_COLUMN_DROPPED.get(record.table, "PATIENT")
-        self.add(kind, record, "drop_column", 0, column, change=f"column {column} removed from the header and every row")
+        self.add(kind, record, "drop_column", 0, column,
+                 change=f"column {column} removed from the header and every row")
         self.locked.add(record.path)
         record.quarantined, record.rows = record.quarantined + record.rows, 0
 
@@ -238,7 +242,8 @@ class Planner:
             self.add(kind, record, "truncate", index, change="line cut in half")
             record.rows, record.quarantined = record.rows - 1, record.quarantined + 1
         elif kind == "jsonl_not_a_data_point":
-            self.add(kind, record, "insert_after", index, [NOT_A_DATA_POINT], change=f"inserted line {NOT_A_DATA_POINT}")
+            self.add(kind, record, "insert_after", index, [NOT_A_DATA_POINT],
+                     change=f"inserted line {NOT_A_DATA_POINT}")
             record.quarantined += 1
         else:
             self.add(kind, record, "set_value", index, value, change=f"{schema} value set to {value}")
@@ -262,7 +267,8 @@ class Planner:
         copies = [messages[m - 1] for m in chosen]
         at = int(self.rng.integers(len(target.detail["obx_per_message"]) + 1))
         ids = [segments[0].split("|")[9] for segments in copies]
-        self.add(kind, target, "insert_after", at, copies, change=f"{len(copies)} messages of {day_of(source)} delivered again",
+        self.add(kind, target, "insert_after", at, copies,
+                 change=f"{len(copies)} messages of {day_of(source)} delivered again",
                  copied_from={"file": source.path, "messages": chosen, "message_control_ids": ids})
         target.rows += sum(counts[m - 1] for m in chosen)
 

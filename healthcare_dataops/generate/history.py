@@ -3,10 +3,17 @@ feeds began (diagnoses with their prescriptions, checkups, visits, past inpatien
 
 from __future__ import annotations
 
-
 from . import codes
-from .ehr_rows import (PRIMARY_CARE, Context, condition_row, encounter_row, medication_row,
-                       patient_row, social_rows, vital_rows)
+from .ehr_rows import (
+    PRIMARY_CARE,
+    Context,
+    condition_row,
+    encounter_row,
+    medication_row,
+    patient_row,
+    social_rows,
+    vital_rows,
+)
 from .population import HOSPITALS, NO_ADMISSION
 from .seeding import stable_uuid, stream
 from .stays import choose_reason
@@ -22,7 +29,7 @@ def prior_history(ctx: Context, i: int, emit) -> None:
     for condition in codes.CHRONIC:
         if not panel.has_chronic(i, condition.bit):
             continue
-        start = -int((365 * (1 + rng.random() * 14))) * DAY + 540 + int(rng.integers(0, 420))
+        start = -int(365 * (1 + rng.random() * 14)) * DAY + 540 + int(rng.integers(0, 420))
         enc_id = stable_uuid(seed, "encounter", i, "diagnosis", condition.bit)
         reason = (condition.code, condition.description)
         emit("encounters", encounter_row(ctx, i, enc_id, "diagnosis", "ambulatory", start, start + 25,
@@ -56,6 +63,7 @@ def prior_history(ctx: Context, i: int, emit) -> None:
         emit("encounters", encounter_row(ctx, i, enc_id, "inpatient", "inpatient", start, stop, hospital, reason))
         emit("conditions", condition_row(ctx, i, enc_id, *reason, ctx.local(start).date(), ctx.local(stop).date()))
         for med in codes.INPATIENT_MEDICATIONS:
-            emit("medications", medication_row(ctx, i, enc_id, med, start + 30, stop, max(1, (stop - start) // DAY), reason))
+            emit("medications",
+                 medication_row(ctx, i, enc_id, med, start + 30, stop, max(1, (stop - start) // DAY), reason))
         for row in vital_rows(ctx, i, enc_id, start + 20, 6.0, rng):
             emit("observations", row)

@@ -15,7 +15,8 @@ from healthcare_dataops.landing_zone import LABS, day_folder, lab_file_name
 from .clock import hl7_ts
 from .drift import GLUCOSE_LAB, DriftPlan
 from .ehr_rows import Context
-from .lab_catalog import ANALYTES, GLUCOSE_MMOL as GLUCOSE_SI, MG_DL_PER_MMOL_L_GLUCOSE, PANELS
+from .lab_catalog import ANALYTES, MG_DL_PER_MMOL_L_GLUCOSE, PANELS
+from .lab_catalog import GLUCOSE_MMOL as GLUCOSE_SI
 from .lab_orders import LabOrder
 from .ledger import AtomicText, FileRecord, relative
 

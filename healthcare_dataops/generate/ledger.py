@@ -28,7 +28,7 @@ class AtomicText:
         self.path = path
         self.tmp = path.with_name(f".{path.name}.part")
         path.parent.mkdir(parents=True, exist_ok=True)
-        self.handle = open(self.tmp, "w", encoding="utf-8", newline=newline)
+        self.handle = open(self.tmp, "w", encoding="utf-8", newline=newline)  # noqa: SIM115 - closed by close()
 
     def write(self, text: str) -> None:
         self.handle.write(text)

@@ -14,7 +14,9 @@ from .risk import RiskInputs
 MANIFEST = "manifest.json"
 TRUTH = "readmission_truth.csv"
 RISK_INPUTS = "readmission_risk_inputs.csv"
-TRUTH_COLUMNS = ("encounter_id", "patient_id", "admission_start", "discharge_time", "true_probability", "readmitted_30d")
+TRUTH_COLUMNS = (
+    "encounter_id", "patient_id", "admission_start", "discharge_time", "true_probability", "readmitted_30d",
+)
 INPUT_COLUMNS = ("encounter_id", *RiskInputs.__dataclass_fields__, "comorbidity_count")
 
 

@@ -52,7 +52,8 @@ def lab_unit_change(planner, kind: str):
                 if code in GLUCOSE_MMOL and fields[6].startswith("mg/dL") and m not in planner.taken[record.path]:
                     si = GLUCOSE_MMOL[code]
                     mmol = round(float(fields[5]) / MG_DL_PER_MMOL_L_GLUCOSE, 1)
-                    changed.append({"message": m, "segment": s, "loinc": code, "mg_dl": float(fields[5]), "mmol_l": mmol})
+                    changed.append(
+                        {"message": m, "segment": s, "loinc": code, "mg_dl": float(fields[5]), "mmol_l": mmol})
                     fields[5], fields[6], fields[7] = si.text_value(mmol), "mmol/L^mmol/L^UCUM", si.reference_range()
                     segments[s - 1] = "|".join(fields)
         if not changed:
@@ -61,7 +62,8 @@ def lab_unit_change(planner, kind: str):
         terminator = LABS_INFO[record.path.rsplit("/", 1)[1].split("_")[0]][3]
         _write(planner.root / record.path, "".join("\r".join(m) + terminator for m in messages).encode())
         first = changed[0]
-        return planner.add_fault(kind, record, "silver", RECORD[kind], {"message": first["message"], "segment": first["segment"]},
+        return planner.add_fault(kind, record, "silver", RECORD[kind],
+                                 {"message": first["message"], "segment": first["segment"]},
                                  f"{len(changed)} glucose results from mg/dL to mmol/L (value and range converted)",
                                  converted=changed)
     return False
@@ -133,7 +135,7 @@ def wearable_clock_ahead(planner, kind: str):
         if row in planner.taken[enrollment]:
             continue
         planner.taken[enrollment].add(row)  # no row fault may quarantine the enrollment itself
-        _rewrite_lines(planner, record, {n: _clock_ahead for n in lines})
+        _rewrite_lines(planner, record, dict.fromkeys(lines, _clock_ahead))
         planner.used_devices.add(device)
         return planner.add_fault(kind, record, "silver", RECORD[kind], {"line": first, "lines": len(lines)},
                                  f"every time of {len(lines)} data points {CLOCK_AHEAD_HOURS} h later; "
@@ -144,7 +146,8 @@ def wearable_clock_ahead(planner, kind: str):
 def _clock_ahead(text: str) -> str:
     head, _, body = text.partition('"body":')
     shift = dt.timedelta(hours=CLOCK_AHEAD_HOURS)
-    moved = _BODY_TIME.sub(lambda m: m.group(1) + (dt.datetime.fromisoformat(m.group(2)) + shift).isoformat() + m.group(3), body)
+    moved = _BODY_TIME.sub(
+        lambda m: m.group(1) + (dt.datetime.fromisoformat(m.group(2)) + shift).isoformat() + m.group(3), body)
     return f'{head}"body":{moved}'
 
 

@@ -23,7 +23,6 @@ from .risk import RiskInputs
 from .timeline import NullOutput, SimConfig, Simulation
 from .wearables import WearableDay, device_lines
 
-
 BURN_IN_DAYS = 21
 PROGRESS_EVERY_DAYS = 10
 
@@ -55,7 +54,8 @@ class Options:
 
     def describe(self) -> dict:
         return {**self.population(), "start_date": self.start_date.isoformat(), "days": self.days,
-                "drift": [f"{d.kind}@{d.start.isoformat()}" for d in sorted(self.drifts, key=lambda d: (d.kind, d.start))],
+                "drift": [f"{d.kind}@{d.start.isoformat()}"
+                          for d in sorted(self.drifts, key=lambda d: (d.kind, d.start))],
                 "faults": list(self.faults), "faults_per_kind": self.faults_per_kind, "sources": list(self.sources)}
 
 

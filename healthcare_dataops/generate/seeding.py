@@ -8,6 +8,7 @@ many draws were made before it.
 from __future__ import annotations
 
 import hashlib
+
 import numpy as np
 
 # Stable numbers per purpose: renaming a purpose must not change the data.

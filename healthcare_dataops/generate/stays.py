@@ -47,7 +47,7 @@ def choose_reason(panel, i: int, u: float) -> tuple[str, str]:
     weights = [w * (3.0 if bit is not None and panel.has_chronic(i, bit) else (0.15 if bit is not None else 1.0))
                for _, _, bit, w in codes.ADMISSION_REASONS]
     target, total = u * sum(weights), 0.0
-    for (code, description, _, _), w in zip(codes.ADMISSION_REASONS, weights):
+    for (code, description, _, _), w in zip(codes.ADMISSION_REASONS, weights, strict=True):
         total += w
         if target < total:
             return code, description

@@ -6,8 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from . import codes
-from .ehr_rows import (PRIMARY_CARE, condition_row, encounter_row, medication_row,
-                       patient_row, social_rows, vital_rows)
+from .ehr_rows import PRIMARY_CARE, condition_row, encounter_row, medication_row, patient_row, social_rows, vital_rows
 from .lab_orders import make_order
 from .population import HOSPITALS, REFERENCE_LAB
 from .seeding import day_key, stable_uuid, stream
@@ -21,7 +20,8 @@ KINDS = {
     "new_patient": ("outpatient", "new_patient", 5, 1.0),
 }
 MINOR_PROBLEMS = (
-    ("444814009", "Viral sinusitis (disorder)", ("562251", "Amoxicillin 250 MG / Clavulanate 125 MG Oral Tablet", 1.31)),
+    ("444814009", "Viral sinusitis (disorder)",
+     ("562251", "Amoxicillin 250 MG / Clavulanate 125 MG Oral Tablet", 1.31)),
     ("10509002", "Acute bronchitis (disorder)", ("313782", "Acetaminophen 325 MG Oral Tablet", 0.12)),
     ("195662009", "Acute viral pharyngitis (disorder)", ("313782", "Acetaminophen 325 MG Oral Tablet", 0.12)),
     ("29857009", "Chest pain (finding)", None),
@@ -31,7 +31,7 @@ MINOR_PROBLEMS = (
 
 
 def visit(sim, i: int, day: int, kind: str) -> None:
-    encounter_class, type_key, number, lab_chance = KINDS[kind]
+    _encounter_class, _type_key, number, lab_chance = KINDS[kind]
     rng = stream(sim.seed, "visit", i, day_key(day), number)
     emergency = kind == "emergency"
     start = day * 1440 + (360 + int(rng.integers(0, 960)) if emergency else 480 + int(rng.integers(0, 540)))

@@ -71,15 +71,15 @@ def device_lines(seed: int, i: int, day: int, date: dt.date, serial: str, vendor
         f'{{"effective_time_frame":{{"time_interval":{{"start_date_time":"{clock.stamp(start)}",'
         f'"end_date_time":"{clock.stamp(end)}"}}}},"total_sleep_time":{{"value":{data.sleep_hours},"unit":"h"}},'
         f'"is_main_sleep":true}}}}'))
-    for minute, value in zip(data.hr_minutes.tolist(), data.hr_values.tolist()):
+    for minute, value in zip(data.hr_minutes.tolist(), data.hr_values.tolist(), strict=True):
         lines.append(head("heart-rate", minute) + (
             f'{{"heart_rate":{{"value":{value + hr_shift},"unit":"beats/min"}},'
             f'"effective_time_frame":{{"date_time":"{clock.stamp(minute)}"}}}}}}'))
-    for minute, value in zip(data.step_minutes.tolist(), data.step_values.tolist()):
+    for minute, value in zip(data.step_minutes.tolist(), data.step_values.tolist(), strict=True):
         lines.append(head("step-count", minute) + (
             f'{{"step_count":{{"value":{value},"unit":"steps"}},"effective_time_frame":{{"time_interval":'
             f'{{"start_date_time":"{clock.stamp(minute)}","end_date_time":"{clock.stamp(minute + 1)}"}}}}}}}}'))
-    for minute, value in zip(data.spo2_minutes.tolist(), data.spo2_values.tolist()):
+    for minute, value in zip(data.spo2_minutes.tolist(), data.spo2_values.tolist(), strict=True):
         lines.append(head("oxygen-saturation", minute) + (
             f'{{"oxygen_saturation":{{"value":{value},"unit":"%"}},"effective_time_frame":'
             f'{{"date_time":"{clock.stamp(minute)}"}},"measurement_method":"pulse oximetry"}}}}'))
@@ -98,7 +98,7 @@ class WearableDay:
         for slug, *_ in VENDORS:
             path = folder / wearable_file_name(slug, date)
             self.files[slug] = (AtomicText(path), FileRecord(
-                relative(root, path), WEARABLE_TABLE, detail={"schemas": {name: 0 for name in SCHEMAS}, "blocks": []}))
+                relative(root, path), WEARABLE_TABLE, detail={"schemas": dict.fromkeys(SCHEMAS, 0), "blocks": []}))
 
     def write(self, vendor: int, lines: list[str], counts: dict[str, int]) -> None:
         out, record = self.files[VENDORS[vendor][0]]

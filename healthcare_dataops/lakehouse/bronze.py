@@ -33,7 +33,6 @@ from healthcare_dataops.formats.raw_text import BOM
 from healthcare_dataops.formats.records import ParseResult, Rejected
 from healthcare_dataops.lakehouse import bronze_engine, delta_tables, spark_tables, storage
 from healthcare_dataops.lakehouse.bronze_engine import EngineFile, EngineLineFormat
-from healthcare_dataops.lakehouse.chunks import ChunkProgress, day_chunks
 from healthcare_dataops.lakehouse.bronze_records import (
     PARTITION_COLUMN,
     QUARANTINE_SCHEMA,
@@ -41,6 +40,7 @@ from healthcare_dataops.lakehouse.bronze_records import (
     positions,
     quarantine_row,
 )
+from healthcare_dataops.lakehouse.chunks import ChunkProgress, day_chunks
 from healthcare_dataops.resources.lakehouse import LakehouseResource
 from healthcare_dataops.resources.landing_zone import LandingFile, LandingZoneResource
 
@@ -150,7 +150,7 @@ class BronzeWriter:
         self._chunk_bytes, self._chunk_days = chunk_bytes, chunk_days
         self._storage = lakehouse.storage_options()
         self._quarantine_uri = lakehouse.table_uri("bronze", quarantine_table)
-        self._ingested_at = dt.datetime.now(dt.timezone.utc)
+        self._ingested_at = dt.datetime.now(dt.UTC)
         self._staging = lakehouse.staging_uri(f"bronze-{uuid.uuid4().hex[:12]}")
         self._rejected: list[dict[str, object]] = []
         self._rejected_on_engine: list[pa.Table] = []
@@ -331,9 +331,10 @@ class BronzeWriter:
 
         Read a batch at a time: a month of a big feed is tens of millions of rows, of a few
         hundred distinct files."""
-        known = _first_file_per_hash(delta_tables.read_batches(uri, ["source_file_sha256", "source_file"], self._storage))
-        quarantined = delta_tables.read_batches(self._quarantine_uri, ["source_table", "source_file_sha256", "source_file"],
-                                                self._storage)
+        known = _first_file_per_hash(
+            delta_tables.read_batches(uri, ["source_file_sha256", "source_file"], self._storage))
+        quarantined = delta_tables.read_batches(
+            self._quarantine_uri, ["source_table", "source_file_sha256", "source_file"], self._storage)
         mine = (batch.filter(pc.equal(batch["source_table"], table_name)) for batch in quarantined)
         for digest, path in _first_file_per_hash(mine).items():
             known.setdefault(digest, path)
@@ -389,7 +390,8 @@ def _first_file_per_hash(batches: Iterable[pa.RecordBatch]) -> dict[str, str]:
         if not batch.num_rows:
             continue
         unique = pa.Table.from_batches([batch]).group_by("source_file_sha256").aggregate([("source_file", "min")])
-        for digest, path in zip(unique["source_file_sha256"].to_pylist(), unique["source_file_min"].to_pylist()):
+        for digest, path in zip(unique["source_file_sha256"].to_pylist(), unique["source_file_min"].to_pylist(),
+                                strict=True):
             if digest not in first or path < first[digest]:
                 first[digest] = path
     return first

@@ -67,11 +67,11 @@ def quarantine_row(table: BronzeTable, rejected: Rejected, provenance: dict[str,
 
 def positions(columns: tuple[str, ...], position: tuple[int, ...]) -> dict[str, int | None]:
     padded = tuple(position) + (None,) * (len(columns) - len(position))
-    return dict(zip(columns, padded[: len(columns)]))
+    return dict(zip(columns, padded[: len(columns)], strict=True))
 
 
 def describe_position(columns: tuple[str, ...], position: tuple[int, ...]) -> str:
     """E.g. ``line 17`` or ``message 3, segment 5``."""
     if not position:
         return "whole file"
-    return ", ".join(f"{c.removeprefix('source_')} {v}" for c, v in zip(columns, position))
+    return ", ".join(f"{c.removeprefix('source_')} {v}" for c, v in zip(columns, position, strict=False))

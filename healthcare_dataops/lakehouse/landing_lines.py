@@ -18,7 +18,6 @@ from collections.abc import Iterator
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
@@ -51,7 +50,7 @@ LINES_DDL = "file_index int, source_record long, line_text string, line_bytes bi
 
 def files_table(files: list[tuple[str, str, str, str]]) -> pa.Table:
     """(uri, relative path, sha256, delivery day) of each file → the reader's input table."""
-    uris, paths, digests, days = zip(*files) if files else ((), (), (), ())
+    uris, paths, digests, days = zip(*files, strict=True) if files else ((), (), (), ())
     return pa.Table.from_arrays(
         [pa.array(range(len(uris)), pa.int32()), pa.array(uris, pa.string()), pa.array(paths, pa.string()),
          pa.array(digests, pa.string()),

@@ -17,7 +17,6 @@ import time
 from pathlib import Path
 
 import pyspark
-
 from pyspark.sql import SparkSession
 
 from healthcare_dataops import settings
@@ -124,7 +123,7 @@ def _jvm_connect_server_url(master: str) -> str:
     env = {**os.environ, "SPARK_HOME": str(spark_home), "SPARK_LOCAL_IP": "127.0.0.1"}
     # A file, not a pipe: nobody reads a pipe while the server runs, and a full one (log4j
     # writes a stack trace per failed query) would block the server mid-query.
-    log = tempfile.NamedTemporaryFile(prefix="jvm-spark-connect-", suffix=".log", delete=False)
+    log = tempfile.NamedTemporaryFile(prefix="jvm-spark-connect-", suffix=".log", delete=False)  # noqa: SIM115 - the server writes it
     server = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
     _jvm_servers.append(server)
     deadline = time.monotonic() + 120

@@ -41,10 +41,7 @@ def replace_where(
 ) -> None:
     """Replace the rows matching ``predicate`` with ``frame`` in one commit."""
     writer = frame.write.format("delta").partitionBy(*partition_by)
-    if exists(uri):
-        writer = writer.mode("overwrite").option("replaceWhere", predicate)
-    else:
-        writer = writer.mode("overwrite")
+    writer = writer.mode("overwrite").option("replaceWhere", predicate) if exists(uri) else writer.mode("overwrite")
     writer.save(uri)
 
 
@@ -129,7 +126,8 @@ def newest_per_key(frame: DataFrame, keys: Sequence[str], order: Sequence) -> Da
     marked = frame.withColumn("_key_hash", key_hash).join(F.broadcast(repeated), "_key_hash", "left")
     alone = marked.where(F.col("_may_repeat").isNull())
     first = Window.partitionBy(*keys).orderBy(*order)
-    winners = marked.where(F.col("_may_repeat")).withColumn("_rank", F.row_number().over(first)).where(F.col("_rank") == 1).drop("_rank")
+    winners = (marked.where(F.col("_may_repeat")).withColumn("_rank", F.row_number().over(first))
+               .where(F.col("_rank") == 1).drop("_rank"))
     return alone.unionByName(winners).drop("_key_hash", "_may_repeat")
 
 
@@ -155,7 +153,7 @@ def rows_per_partition(uri: str, column: str = "delivery_date") -> dict[str, int
     actions = pa.table(table.get_add_actions(flatten=True))
     partition = actions.column(f"partition.{column}").to_pylist()
     counts: dict[str, int] = {}
-    for value, rows in zip(partition, actions.column("num_records").to_pylist()):
+    for value, rows in zip(partition, actions.column("num_records").to_pylist(), strict=True):
         day = value.isoformat() if isinstance(value, dt.date) else str(value)
         counts[day] = counts.get(day, 0) + (rows or 0)
     return counts

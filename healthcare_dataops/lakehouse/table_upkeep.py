@@ -89,7 +89,7 @@ def find_tables(root: str, layers: Sequence[str], storage_options: dict[str, str
     return found
 
 
-def model_lineage_versions(client: "MlflowClient") -> list[ProtectedVersion]:
+def model_lineage_versions(client: MlflowClient) -> list[ProtectedVersion]:
     """The Delta version behind every registered model version holding an alias (``champion``,
     ``challenger``, or any other a person set): all of them may be compared, scored or
     promoted again, so the rows each was trained on must stay readable."""
@@ -227,7 +227,7 @@ def _child_folders(uri: str, storage_options: dict[str, str]) -> list[str]:
                   if e.type == fs.FileType.Directory)
 
 
-def _registered_models(client: "MlflowClient"):
+def _registered_models(client: MlflowClient):
     page_token = None
     while True:
         page = client.search_registered_models(max_results=100, page_token=page_token)

@@ -47,7 +47,7 @@ def pseudonym_of(value: str | None, key: bytes, domain: str) -> str | None:
     trimmed = None if value is None else value.strip(_WHITESPACE)
     if not trimmed:
         return None
-    return hmac.new(key, f"{domain}:{trimmed}".encode("utf-8"), hashlib.sha256).hexdigest()
+    return hmac.new(key, f"{domain}:{trimmed}".encode(), hashlib.sha256).hexdigest()
 
 
 def _padded_keys(key: bytes, domain: str) -> tuple[bytes, bytes]:

@@ -12,9 +12,9 @@ from healthcare_dataops.quality.suite_result import ExpectationOutcome, SuiteRes
 __all__ = [
     "ExpectationOutcome",
     "SuiteResult",
+    "TableCheck",
     "check_metadata",
     "flag_unknown_values",
-    "TableCheck",
     "gx_table_checks",
     "run_partition_keys",
     "validate",

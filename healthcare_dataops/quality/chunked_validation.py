@@ -77,7 +77,7 @@ def validate_in_chunks(batch: CheckBatch, suites: Mapping[str, Sequence[Expectat
     schema = [e for _, _, e in declared if kinds[id(e)] == "schema"]
     if schema:
         empty = pandas.DataFrame(columns=list(batch.columns))
-        for e, outcome in zip(schema, validate(empty, "schema", schema).outcomes):
+        for e, outcome in zip(schema, validate(empty, "schema", schema).outcomes, strict=False):
             outcomes[id(e)] = outcome
     for _, _, e in declared:
         if kinds[id(e)] == "unique":
@@ -85,7 +85,7 @@ def validate_in_chunks(batch: CheckBatch, suites: Mapping[str, Sequence[Expectat
     freshness = [e for _, _, e in declared if kinds[id(e)] == "days"]
     if freshness:
         summary = _days_behind(days, batch.last_day)
-        for e, outcome in zip(freshness, validate(summary, "days", freshness).outcomes):
+        for e, outcome in zip(freshness, validate(summary, "days", freshness).outcomes, strict=False):
             outcomes[id(e)] = outcome
     results = {}
     for name, expectations in suites.items():
@@ -108,7 +108,7 @@ def _over_chunks(batch: CheckBatch, expectations: list) -> tuple[dict[int, _Tall
         if not expectations:
             continue
         result = validate(chunk, "chunk", expectations)
-        for e, outcome in zip(expectations, result.outcomes):
+        for e, outcome in zip(expectations, result.outcomes, strict=False):
             tally = tallies[id(e)]
             tally.outcome = outcome if tally.outcome is None else _add(tally.outcome, outcome, e)
             tally.chunks += 1
@@ -131,7 +131,8 @@ def _add(so_far: ExpectationOutcome, chunk: ExpectationOutcome, expectation) -> 
     return replace(
         so_far,
         success=bool(within and not errored and (mostly < 1 or (so_far.success and chunk.success))),
-        unexpected_count=unexpected if so_far.unexpected_count is not None or chunk.unexpected_count is not None else None,
+        unexpected_count=(unexpected if so_far.unexpected_count is not None or chunk.unexpected_count is not None
+                          else None),
         unexpected_percent=percent,
         examples=tuple(dict.fromkeys(so_far.examples + chunk.examples))[:MAX_EXAMPLES],
         observed=chunk.observed if chunk.observed is not None else so_far.observed,

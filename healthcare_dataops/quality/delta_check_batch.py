@@ -87,7 +87,8 @@ class DeltaCheckBatch:
             frames = list(self.chunks(list(keys)))
             keyed = pandas.concat(frames) if frames else pandas.DataFrame(columns=list(keys))
             repeated = keyed[keyed.duplicated(list(keys), keep=False)]
-            examples = [", ".join(short_text(v) for v in row) for row in repeated.drop_duplicates().head(MAX_EXAMPLES).itertuples(index=False)]
+            examples = [", ".join(short_text(v) for v in row)
+                        for row in repeated.drop_duplicates().head(MAX_EXAMPLES).itertuples(index=False)]
             return len(repeated), examples
         rows = spark_tables.read(self.spark, self.uri)
         if self.days is not None:
@@ -143,4 +144,5 @@ def _partition_chunks(delta: DeltaTable, partition: str, day_column: str, days: 
 
 
 def _categorical(column: pa.ChunkedArray) -> pa.ChunkedArray:
-    return pc.dictionary_encode(column) if pa.types.is_string(column.type) or pa.types.is_large_string(column.type) else column
+    textual = pa.types.is_string(column.type) or pa.types.is_large_string(column.type)
+    return pc.dictionary_encode(column) if textual else column

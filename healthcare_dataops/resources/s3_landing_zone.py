@@ -43,7 +43,7 @@ class S3LandingZoneResource(LandingZoneResource):
 
     def open(self, file: LandingFile) -> BinaryIO:
         bucket, prefix = self._bucket_and_prefix()
-        spooled = tempfile.SpooledTemporaryFile(max_size=_SPOOL_BYTES)
+        spooled = tempfile.SpooledTemporaryFile(max_size=_SPOOL_BYTES)  # noqa: SIM115 - returned open, the caller closes it
         self.s3.get_client().download_fileobj(bucket, prefix + file.relative_path, spooled)
         spooled.seek(0)
         return spooled

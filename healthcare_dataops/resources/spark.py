@@ -16,7 +16,7 @@ class SparkResource(LazyPySparkResource):
     """
 
     remote: str = spark_engine.EMBEDDED_SAIL
-    spark_config: dict[str, str] = {}
+    spark_config: dict[str, str] = {}  # noqa: RUF012 - a config field: pydantic copies the default per instance
 
     def _init_session(self) -> None:
         if self._spark_session is None:

@@ -40,10 +40,11 @@ class ScenarioWorld:
             "pseudonymization": PseudonymizationResource(),
             "mlflow_tracking": self.mlflow,
         }
+        # The project's definitions as they are, bound to this world's storage.
         self.defs = dg.Definitions(
-            assets=project.assets, asset_checks=project.asset_checks,
-            jobs=[daily_pipeline_job, retrain_job],
-            sensors=[feature_drift_sensor], resources=self.resources, executor=dg.in_process_executor,
+            assets=project.assets, asset_checks=project.asset_checks, jobs=project.jobs,
+            schedules=project.schedules, sensors=project.sensors, resources=self.resources,
+            executor=project.executor,
         )
         self.instance = dg.DagsterInstance.ephemeral()
         # The truth file sits beside the feeds, not where the default looks (data/generator).
@@ -63,7 +64,7 @@ class ScenarioWorld:
         assert result.success
 
     def run_daily_pipeline(self, first: str, last: str) -> None:
-        job = self.defs.resolve_job_def("daily_pipeline_job")
+        job = self.defs.resolve_job_def(daily_pipeline_job.name)
         assert job.execute_in_process(instance=self.instance, tags=self._range(first, last)).success
 
     def tick_drift_sensor(self, say) -> tuple[float | None, list[dg.RunRequest]]:
@@ -81,7 +82,7 @@ class ScenarioWorld:
         return share, list(result.run_requests or [])
 
     def run_retrain(self, request: dg.RunRequest) -> dict:
-        job = self.defs.resolve_job_def("retrain_job")
+        job = self.defs.resolve_job_def(retrain_job.name)
         done = job.execute_in_process(instance=self.instance, partition_key=request.partition_key,
                                       tags=request.tags, run_config=self.run_config)
         assert done.success

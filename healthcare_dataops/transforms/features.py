@@ -4,7 +4,8 @@ An index admission is an inpatient encounter with a discharge. Every feature of 
 only data recorded before its cutoff, the discharge: labs observed before it, conditions with
 onset on or before its day, encounters that started before the admission, wearable hours that
 ended before it. A stay still open is described the same way with the scoring time as cutoff
-(``inpatient_features``), so the model scores current inpatients on the features it learnt. All of a patient's dates carry the same shift, so these comparisons are exact.
+(``inpatient_features``), so the model scores current inpatients on the features it learnt. All
+of a patient's dates carry the same shift, so these comparisons are exact.
 The label, an inpatient admission within 30 days of discharge, is only final once the data
 reach 30 days past the discharge: ``label_complete`` says so.
 """

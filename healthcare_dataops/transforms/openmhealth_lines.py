@@ -116,7 +116,8 @@ def read_data_points(lines: DataFrame) -> DataFrame:
         "*",
         F.coalesce(
             *[F.when(measure == m, F.lit(m)) for m in KNOWN_MEASURES],
-            F.when((measure == SLEEP_MEASURE) & field(("body", "total_sleep_time")).isNotNull(), F.lit("total_sleep_time")),
+            F.when((measure == SLEEP_MEASURE) & field(("body", "total_sleep_time")).isNotNull(),
+                   F.lit("total_sleep_time")),
         ).alias("_quantity"),
         _decisive_measure(text, field).alias("_decisive"),
         *[_text_leaf(text, field, path).alias(name) for name, path in _TEXT_PATHS.items()],
@@ -125,8 +126,10 @@ def read_data_points(lines: DataFrame) -> DataFrame:
     duration = field(_DURATION)
     parsed = parsed.select(
         "*",
-        F.coalesce(*[F.when(quantity == key, field(("body", key, "value"))) for key in quantities]).alias("_quantity_value"),
-        F.coalesce(*[F.when(quantity == key, _text_leaf(text, field, ("body", key, "unit"))) for key in quantities]).alias("_quantity_unit"),
+        F.coalesce(*[F.when(quantity == key, field(("body", key, "value"))) for key in quantities])
+        .alias("_quantity_value"),
+        F.coalesce(*[F.when(quantity == key, _text_leaf(text, field, ("body", key, "unit"))) for key in quantities])
+        .alias("_quantity_unit"),
     )
     # A plain integer is one that from_json writes back as written (heart rates, steps): only
     # the other numbers are read again, as written, from their object's own text.
@@ -134,12 +137,17 @@ def read_data_points(lines: DataFrame) -> DataFrame:
     quantity_plain, duration_plain = quantity_value.rlike(_PLAIN_INTEGER), duration_value.rlike(_PLAIN_INTEGER)
     parsed = parsed.select(
         "*",
-        F.when(~quantity_plain, F.coalesce(*[F.when(quantity == key, _object_as_written(text, ("body", key))) for key in quantities])).alias("_quantity_raw"),
-        F.when(duration.isNotNull() & ~F.coalesce(duration_plain, F.lit(True)), _object_as_written(text, _DURATION)).alias("_duration_raw"),
+        F.when(~quantity_plain,
+               F.coalesce(*[F.when(quantity == key, _object_as_written(text, ("body", key))) for key in quantities]))
+        .alias("_quantity_raw"),
+        F.when(duration.isNotNull() & ~F.coalesce(duration_plain, F.lit(True)), _object_as_written(text, _DURATION))
+        .alias("_duration_raw"),
     )
     quantity_raw, duration_raw = F.col("_quantity_raw"), F.col("_duration_raw")
-    written_duration = F.when(F.coalesce(duration_plain, F.lit(True)), duration_value).otherwise(F.get_json_object(duration_raw, "$.value"))
-    duration_ok = duration.isNull() | F.coalesce(duration_plain, F.lit(True)) | (duration_raw.isNotNull() & (_occurrences(duration_raw, '"value"') <= 1))
+    written_duration = (F.when(F.coalesce(duration_plain, F.lit(True)), duration_value)
+                        .otherwise(F.get_json_object(duration_raw, "$.value")))
+    duration_ok = (duration.isNull() | F.coalesce(duration_plain, F.lit(True))
+                   | (duration_raw.isNotNull() & (_occurrences(duration_raw, '"value"') <= 1)))
     quantity_ok = quantity_plain | (quantity_raw.isNotNull() & (_occurrences(quantity_raw, '"value"') <= 1))
     output = {name: F.col(name) for name in _TEXT_PATHS}
     output.update(

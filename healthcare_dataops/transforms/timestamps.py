@@ -31,7 +31,8 @@ def hl7_timestamp(text: Column) -> Column:
 def iso_timestamp(text: Column) -> Column:
     """ISO 8601 with ``Z`` or an offset (Synthea, Open mHealth) → timestamp."""
     value = F.trim(text)
-    wellformed = value.rlike(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?)?(Z|[+-][0-9]{2}:?[0-9]{2})?\z")
+    wellformed = value.rlike(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?)?"
+                             r"(Z|[+-][0-9]{2}:?[0-9]{2})?\z")
     return F.when(wellformed, F.try_to_timestamp(value))
 
 

@@ -6,7 +6,12 @@ from pathlib import Path
 import pytest
 
 from healthcare_dataops.benchmark.backfill_run import BackfillResult, BackfillRun
-from healthcare_dataops.benchmark.engine_workers import WorkersResult, WorkersRun, workers_engine_env, parse_worker_counts
+from healthcare_dataops.benchmark.engine_workers import (
+    WorkersResult,
+    WorkersRun,
+    parse_worker_counts,
+    workers_engine_env,
+)
 from healthcare_dataops.benchmark.report import render
 from healthcare_dataops.benchmark.run_stats import RunStats, StepStats
 from healthcare_dataops.benchmark.scale_run import ScaleResult

@@ -46,7 +46,7 @@ def _rows_per_file(lakehouse, table):
     counts = read_table(lakehouse, "bronze", table).group_by("source_file").aggregate(
         [("source_file", "count")]
     )
-    return dict(zip(counts["source_file"].to_pylist(), counts["source_file_count"].to_pylist()))
+    return dict(zip(counts["source_file"].to_pylist(), counts["source_file_count"].to_pylist(), strict=True))
 
 
 def test_every_delivered_record_is_a_bronze_row_or_a_quarantined_record(ingested):

@@ -30,7 +30,8 @@ def test_real_samples_reach_silver_with_every_row_accounted_for(samples_dir, tmp
     (landing / "ehr" / SECOND_DAY / "patients.csv").write_text(LAB_PATIENTS)
     synthea_patient = "3edac2e3-d223-6fae-d515-daf96ef6bc76"
     (landing / "wearables" / SECOND_DAY / "device_enrollment.csv").write_text(
-        f"DEVICE_ID,PATIENT_MRN,DEVICE_MODEL,ENROLLED_AT\nexport6s3sample,{synthea_patient},Apple Watch,2014-09-01T00:00:00Z\n"
+        "DEVICE_ID,PATIENT_MRN,DEVICE_MODEL,ENROLLED_AT\n"
+        f"export6s3sample,{synthea_patient},Apple Watch,2014-09-01T00:00:00Z\n"
     )
 
     result = materialize_days(lakehouse_assets(), EXPORT_DAY, SECOND_DAY, landing=landing, lakehouse=lakehouse)

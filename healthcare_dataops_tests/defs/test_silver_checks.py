@@ -90,7 +90,8 @@ def test_conservation_fails_loudly_when_the_rows_are_not_accounted_for(built, tm
     lakehouse = tmp_path / "lakehouse"
     shutil.copytree(built / "lakehouse", lakehouse)
     # The check alone: this run recorded no outcome for the bronze rows of the day.
-    result = _run(built, lakehouse, dg.AssetSelection.checks(dg.AssetCheckKey(dg.AssetKey("lab_results"), "conservation")))
+    result = _run(built, lakehouse,
+                  dg.AssetSelection.checks(dg.AssetCheckKey(dg.AssetKey("lab_results"), "conservation")))
     [evaluation] = result.get_asset_check_evaluations()
     assert not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.ERROR
     assert evaluation.metadata["days_not_conserved"].value == [DAY]

@@ -35,7 +35,8 @@ def silver(faulty_lakehouse):
 
 def _count_by_day(table):
     counts = table.group_by("delivery_date").aggregate([("delivery_date", "count")])
-    return {d.isoformat(): n for d, n in zip(counts["delivery_date"].to_pylist(), counts["delivery_date_count"].to_pylist())}
+    return {d.isoformat(): n for d, n in zip(counts["delivery_date"].to_pylist(),
+                                             counts["delivery_date_count"].to_pylist(), strict=True)}
 
 
 def test_every_bronze_row_is_silver_quarantined_or_a_removed_duplicate(silver):
@@ -50,7 +51,7 @@ def test_every_bronze_row_is_silver_quarantined_or_a_removed_duplicate(silver):
             assert metadata["rows_in"] == bronze_by_day.get(day, 0) == accounted, (table, day)
             assert metadata["rows_quarantined"] == quarantine_by_day.get(day, 0), (table, day)
         silver_rows = read_table(lakehouse, "silver", table).num_rows
-        total = lambda key: sum(m[key] for m in metadata_by_partition(result, table).values())  # noqa: E731
+        total = lambda key: sum(m[key] for m in metadata_by_partition(result, table).values())  # noqa: E731, B023
         # One run, nothing older to supersede: what was written is what the table holds.
         assert silver_rows == total("dagster/row_count"), table
 
@@ -76,7 +77,9 @@ EXPECTED_REASON = {
 }
 # A row has one reason, the first that applies: a fault planted in the data of a device whose
 # enrollment was itself corrupted is quarantined as unattributable instead.
-EARLIER_REASONS = {"device not enrolled to a patient", "patient not in silver patients (missing, or quarantined upstream)"}
+EARLIER_REASONS = {
+    "device not enrolled to a patient", "patient not in silver patients (missing, or quarantined upstream)",
+}
 
 
 def test_each_silver_level_fault_is_quarantined_with_its_reason(silver):
@@ -100,7 +103,7 @@ def test_late_wearable_data_lands_on_the_day_it_was_measured(silver):
     assert late, manifest.get("skipped_faults")
     readings = read_table(root / "lakehouse", "silver", "wearable_readings")
     delivered_late = readings.filter(pc.equal(readings["delivery_date"], pc.max(readings["delivery_date"])))
-    days_measured = {d for d in delivered_late["measured_date"].to_pylist()}
+    days_measured = set(delivered_late["measured_date"].to_pylist())
     # Dates are shifted back 1 to 30 days per patient, so compare against the delivery itself:
     # the late points sit on an earlier measured day than the rest of that delivery.
     assert len(days_measured) > 1
@@ -120,7 +123,8 @@ def test_rerunning_silver_for_the_same_days_changes_no_row(silver, faulty_lakeho
     lakehouse = faulty_lakehouse.copy_lakehouse(tmp_path)
     tables = [*SILVER_FROM_BRONZE, *(f"{t}_quarantine" for t in SILVER_FROM_BRONZE), "wearable_vitals"]
     before = {t: sorted(map(repr, read_table(lakehouse, "silver", t).to_pylist())) for t in tables}
-    again = materialize_days(lakehouse_assets(), "2026-01-02", "2026-01-03", landing=root / "landing", lakehouse=lakehouse)
+    again = materialize_days(lakehouse_assets(), "2026-01-02", "2026-01-03", landing=root / "landing",
+                             lakehouse=lakehouse)
     assert again.success
     after = {t: sorted(map(repr, read_table(lakehouse, "silver", t).to_pylist())) for t in tables}
     changed = [t for t in tables if before[t] != after[t]]

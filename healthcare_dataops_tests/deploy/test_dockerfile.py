@@ -387,7 +387,8 @@ def container(image, tmp_path_factory) -> Container:
     venv_bin = str(Path(sys.executable).parent)  # the image's dagster is on its PATH; this is ours
     # What `docker run --env-file deploy/production.env` adds over the image's ENV, less the
     # instance's database, which is not there to reach here.
-    production = {name: value for name, value in deployment.read_env_file(REPO_ROOT / "deploy" / "production.env").items()
+    production = {name: value
+                  for name, value in deployment.read_env_file(REPO_ROOT / "deploy" / "production.env").items()
                   if not name.startswith("DAGSTER_POSTGRES_")}
     env = {**os.environ, **image.env, **production, "DAGSTER_HOME": str(home), PORT_VARIABLE: str(port),
            "PATH": os.pathsep.join([venv_bin, os.environ.get("PATH", "")])}
@@ -468,7 +469,8 @@ def test_the_served_location_loads_the_definitions(container, code_server, tmp_p
 @pytest.mark.slow
 def test_the_entry_point_refuses_a_missing_setting_and_names_it(image, container):
     port = free_port()  # not the module's running server's
-    env = {k: v for k, v in container.env.items() if k != "HEALTHCARE_DATAOPS_PSEUDONYM_KEY"} | {PORT_VARIABLE: str(port)}
+    env = ({k: v for k, v in container.env.items() if k != "HEALTHCARE_DATAOPS_PSEUDONYM_KEY"}
+           | {PORT_VARIABLE: str(port)})
     done = subprocess.run(image.entry_point(), cwd=REPO_ROOT, env=env, capture_output=True, text=True,
                           timeout=COMMAND_TIMEOUT_S, check=False)
     assert done.returncode != 0

@@ -9,14 +9,11 @@ import pytest
 from dagster._utils.tags import TagConcurrencyLimitsCounter
 from dagster_postgres import PostgresEventLogStorage, PostgresRunStorage
 
-from healthcare_dataops.defs.run_tags import RUN_EXCLUSIVELY
 from healthcare_dataops_tests.deploy.conftest import (
     DAY,
     ProductionInstance,
     lakehouse_env,
 )
-
-EXCLUSIVE_TAG = RUN_EXCLUSIVELY
 
 
 def tables_of(instance: ProductionInstance) -> set[str]:
@@ -54,13 +51,18 @@ def test_runs_are_queued_within_the_concurrency_limits(production_instance):
         return TagConcurrencyLimitsCounter(queue.tag_concurrency_limits, runs).is_blocked(
             dg.DagsterRun(job_name="any", tags=candidate))
 
-    retrain = {EXCLUSIVE_TAG: "retrain_job"}
-    daily = {EXCLUSIVE_TAG: "daily_pipeline_job"}
-    assert blocked([retrain], retrain), "a second retrain must wait for the first"
-    assert blocked([daily], daily), "a second daily run must wait for the first"
-    assert not blocked([daily], retrain), "different jobs' exclusivity does not block each other"
+    daily = {"dagster/partition": "2026-01-05"}
     assert blocked([{"dagster/backfill": "a"}], {"dagster/backfill": "b"}), "one backfill at a time"
-    assert not blocked([{"dagster/backfill": "a"}], daily)
+    assert not blocked([{"dagster/backfill": "a"}], daily), "a daily run may start beside a backfill"
+    assert not blocked([daily], daily), "runs overlap; their writes take turns in the pools"
+
+
+def test_every_pool_admits_one_step_at_a_time(production_instance):
+    """Writers of one table family (and retrains of the registry) serialize across runs; the
+    limit is the instance's default, so a pool added later is limited without a migration."""
+    with dg.DagsterInstance.get() as instance:
+        assert instance.global_op_concurrency_default_limit == 1
+        assert instance.event_log_storage.supports_global_concurrency_limits
 
 
 def test_crashed_runs_are_retried_and_hung_runs_are_failed(production_instance):

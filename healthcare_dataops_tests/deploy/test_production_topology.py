@@ -12,7 +12,6 @@ import pytest
 import yaml
 from dagster._core.workspace.load import location_origins_from_config
 
-from healthcare_dataops.defs.run_tags import RUN_EXCLUSIVELY
 from healthcare_dataops_tests.deploy.conftest import (
     DAY,
     DEPLOY_DIR,
@@ -87,8 +86,10 @@ def test_a_queued_run_is_launched_by_the_daemon_on_the_code_location(
         assert lifecycle == [dg.DagsterEventType.RUN_ENQUEUED, dg.DagsterEventType.RUN_STARTING,
                              dg.DagsterEventType.RUN_START, dg.DagsterEventType.RUN_SUCCESS]
         assert run.tags["dagster/code_location"] == LOCATION
-        # The job's own tag, which the queue's limit keys on: no two daily pipelines at once.
-        assert run.tags[RUN_EXCLUSIVELY] == "daily_pipeline_job"
+        # Its writers took their turn in the pools: each claimed and freed a slot of one.
+        for pool in ("bronze_ehr_tables", "silver_ehr_tables", "gold_tables"):
+            info = instance.event_log_storage.get_concurrency_info(pool)
+            assert (info.slot_count, info.active_slot_count, info.pending_step_count) == (1, 0, 0), pool
         # patient_features is rebuilt from all history: one materialization, not one per day.
         features = instance.fetch_materializations(dg.AssetKey("patient_features"), limit=1).records
         assert [r.run_id for r in features] == [run_id], "the daily pipeline reached gold"

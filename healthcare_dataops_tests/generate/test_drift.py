@@ -43,9 +43,11 @@ def test_firmware_update_reports_heart_rate_8_bpm_high(pair, generated):
     for day in ("2026-01-03", "2026-01-04"):
         before, after = heart_rates(plain, day), heart_rates(drifted, day)
         assert [p["header"]["id"] for p in before] == [p["header"]["id"] for p in after]
-        shift = [b["body"]["heart_rate"]["value"] - a["body"]["heart_rate"]["value"] for a, b in zip(before, after)]
+        shift = [b["body"]["heart_rate"]["value"] - a["body"]["heart_rate"]["value"]
+                 for a, b in zip(before, after, strict=True)]
         assert set(shift) == {8}
-        assert {p["header"]["acquisition_provenance"]["source_name"] for p in after} == {"PulseWear Band 3 firmware 3.0.0"}
+        assert ({p["header"]["acquisition_provenance"]["source_name"] for p in after}
+                == {"PulseWear Band 3 firmware 3.0.0"})
     old = {p["header"]["acquisition_provenance"]["source_name"] for p in heart_rates(drifted, "2026-01-02")}
     assert old == {"PulseWear Band 3 firmware 2.4.1"}
 

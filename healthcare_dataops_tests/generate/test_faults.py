@@ -28,7 +28,8 @@ def test_every_kind_is_injected_and_recorded(faulted):
     assert manifest["skipped_faults"] == []
     assert sorted(f["kind"] for f in manifest["faults"]) == sorted(KINDS)
     for fault in manifest["faults"]:
-        assert fault["layer"] == ("bronze" if fault["kind"] in BRONZE else "delivery" if fault["kind"] in DELIVERY else "silver")
+        assert fault["layer"] == ("bronze" if fault["kind"] in BRONZE
+                                  else "delivery" if fault["kind"] in DELIVERY else "silver")
         assert fault["change"] and fault["position"]
     assert manifest["options"]["faults"] == list(KINDS)
 
@@ -101,7 +102,8 @@ def test_the_fault_is_in_the_file_where_the_manifest_says(faulted, kind):
                 stamp = moved["body"]["effective_time_frame"]["date_time"]
                 assert dt.date.fromisoformat(stamp[:10]) == day - dt.timedelta(days=2)
         else:
-            measure, value = {"heart_rate_impossible": ("heart_rate", 400), "spo2_impossible": ("oxygen_saturation", 130),
+            measure, value = {"heart_rate_impossible": ("heart_rate", 400),
+                              "spo2_impossible": ("oxygen_saturation", 130),
                               "steps_negative": ("step_count", None)}[kind]
             got = point["body"][measure]["value"]
             assert got == value if value is not None else got < 0
@@ -150,7 +152,8 @@ def test_the_utf16_file_says_so_with_its_mark(faulted):
     landing, manifest = faulted
     fault = fault_of(manifest, "utf16_file")
     raw = (landing / fault["file"]).read_bytes()
-    assert raw.startswith(b"\xff\xfe") and raw.decode("utf-16").startswith("MSH|" if fault["file"].endswith(".hl7") else "")
+    assert raw.startswith(b"\xff\xfe")
+    assert raw.decode("utf-16").startswith("MSH|" if fault["file"].endswith(".hl7") else "")
     assert count(landing / fault["file"], fault["table"])[0] == manifest["expected"]["files"][fault["file"]]["rows"] > 0
 
 
@@ -191,7 +194,8 @@ def test_the_deleted_patient_is_in_no_ehr_file_but_still_enrolled(faulted):
     line = (landing / fault["file"]).read_bytes().split(b"\n")[fault["position"]["line"] - 1]
     assert line.startswith(fault["device_id"].encode() + b"," + mrn)
     last = manifest["days"][-1]
-    assert any(f'"user_id":"{fault["device_id"]}"'.encode() in p.read_bytes() for p in landing.glob(f"wearables/{last}/*.jsonl"))
+    assert any(f'"user_id":"{fault["device_id"]}"'.encode() in p.read_bytes()
+               for p in landing.glob(f"wearables/{last}/*.jsonl"))
 
 
 def test_the_future_reading_is_two_days_after_its_delivery(faulted):

@@ -6,8 +6,13 @@ import json
 import re
 
 from healthcare_dataops.formats.records import EHR_COLUMNS, ENROLLMENT_COLUMNS
-from healthcare_dataops.landing_zone import (EHR_TABLES, ENROLLMENT_FILE_NAME, delivery_day_of, lab_file_name,
-                                             wearable_file_name)
+from healthcare_dataops.landing_zone import (
+    EHR_TABLES,
+    ENROLLMENT_FILE_NAME,
+    delivery_day_of,
+    lab_file_name,
+    wearable_file_name,
+)
 
 from .feeds import data_points, hl7_messages, read_csv
 

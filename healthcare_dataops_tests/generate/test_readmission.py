@@ -30,7 +30,8 @@ def read(path):
 @pytest.fixture(scope="module")
 def panel(generated):
     landing, side = generated(*PANEL)
-    return landing, read(side / "readmission_truth.csv"), {r["encounter_id"]: r for r in read(side / "readmission_risk_inputs.csv")}
+    return (landing, read(side / "readmission_truth.csv"),
+            {r["encounter_id"]: r for r in read(side / "readmission_risk_inputs.csv")})
 
 
 def test_truth_covers_every_inpatient_discharge(panel):
@@ -114,7 +115,8 @@ def test_risk_inputs_are_what_the_feeds_deliver(panel):
         assert (x["ckd"] == "True") == bool({"431855005", "433144002"} & codes[patient])
         assert (x["diabetes"] == "True") == ("44054006" in codes[patient])
         before = sorted((r for r in labs[patient] if r["observed"] < stop), key=lambda r: r["observed"])
-        for loinc, name in (("2160-0", "creatinine"), ("2951-2", "sodium"), ("718-7", "hemoglobin"), ("4548-4", "hba1c")):
+        for loinc, name in (("2160-0", "creatinine"), ("2951-2", "sodium"), ("718-7", "hemoglobin"),
+                            ("4548-4", "hba1c")):
             latest = [r["value"] for r in before if r["loinc"] == loinc]
             assert (float(x[name]) if x[name] else None) == (latest[-1] if latest else None), (name, t)
 
@@ -147,11 +149,13 @@ def test_wearable_inputs_are_computed_from_the_delivered_readings(generated):
         day = lambda d, k: (d + dt.timedelta(days=k)).isoformat()  # noqa: E731
 
         def mean_of_nights(days):
-            nights = [np.mean(night[(device, d)]) for d in days if night.get((device, d))]
+            nights = [np.mean(night[(device, d)]) for d in days if night.get((device, d))]  # noqa: B023
             return np.mean(nights) if nights else None
 
-        recent, base = mean_of_nights(day(discharge, -k) for k in (3, 2, 1)), mean_of_nights(day(admit, -k) for k in range(10, 3, -1))
-        walked = [steps[(device, day(discharge, -k))] for k in range(7, 0, -1) if (device, day(discharge, -k)) in present]
+        recent, base = (mean_of_nights(day(discharge, -k) for k in (3, 2, 1)),
+                        mean_of_nights(day(admit, -k) for k in range(10, 3, -1)))
+        walked = [steps[(device, day(discharge, -k))] for k in range(7, 0, -1)
+                  if (device, day(discharge, -k)) in present]
         expected_delta = None if recent is None or base is None else recent - base
         assert (x["resting_hr_delta"] == "") == (expected_delta is None)
         if expected_delta is not None:

@@ -51,7 +51,7 @@ def _assert_same(engine_lake: Path, python_lake: Path) -> None:
                         (WEARABLE_QUARANTINE, ["source_file", "source_position"])):
         engine, python = _sorted_rows(engine_lake, table, keys), _sorted_rows(python_lake, table, keys)
         assert len(engine) == len(python), table
-        differing = [(a, b) for a, b in zip(engine, python) if a != b]
+        differing = [(a, b) for a, b in zip(engine, python, strict=True) if a != b]
         assert differing[:3] == [], table
 
 
@@ -72,7 +72,7 @@ def test_generated_feeds_with_every_fault_give_the_same_bronze(spark, faulty_fee
     (python_reports, python_quarantine) = _ingest(faulty_feeds, tmp_path / "python", DAYS, None)
     _assert_same(tmp_path / "engine", tmp_path / "python")
     assert engine_reports[0].files_read_on_engine > 0 and python_reports[0].files_read_on_engine == 0
-    for engine, python in zip(engine_reports, python_reports):
+    for engine, python in zip(engine_reports, python_reports, strict=True):
         assert _counts(engine) == _counts(python)
     assert engine_quarantine.reasons_by_day == python_quarantine.reasons_by_day
     # The faults that reach the wearable feed's lines are there, in both.
@@ -117,7 +117,8 @@ def test_a_file_with_a_mark_of_another_encoding_is_read_decoded(spark, tmp_path)
     folder.mkdir(parents=True)
     point = '{"header":{"user_id":"WD-1"},"body":{"heart_rate":{"value":61,"unit":"beats/min"}}}'
     (folder / "utf16_20260101.jsonl").write_bytes("\n".join([point, "", point.replace("61", "62")]).encode("utf-16"))
-    (folder / "latin_20260101.jsonl").write_bytes(point.encode() + b"\n" + '{"note":"caf\xe9"}'.encode("latin-1") + b"\n")
+    (folder / "latin_20260101.jsonl").write_bytes(
+        point.encode() + b"\n" + '{"note":"caf\xe9"}'.encode("latin-1") + b"\n")
     engine_reports, _ = _ingest(tmp_path / "landing", tmp_path / "engine", [DAYS[0]], spark)
     python_reports, _ = _ingest(tmp_path / "landing", tmp_path / "python", [DAYS[0]], None)
     _assert_same(tmp_path / "engine", tmp_path / "python")
@@ -143,4 +144,5 @@ def test_empty_files_and_copies_in_the_same_run(spark, tmp_path):
     day2 = engine_reports[0].days[DAYS[1]]
     assert day2.files_skipped == {"wearables/2026-01-02/copy.jsonl": "wearables/2026-01-01/copy.jsonl"}
     assert len(day2.files_empty) == 1
-    assert pa.Table.from_pylist(_sorted_rows(tmp_path / "engine", WEARABLE_READINGS_RAW.name, ["source_file"])).num_rows == 1
+    engine_rows = _sorted_rows(tmp_path / "engine", WEARABLE_READINGS_RAW.name, ["source_file"])
+    assert pa.Table.from_pylist(engine_rows).num_rows == 1

@@ -8,7 +8,7 @@ DAYS = [f"2026-01-0{d}" for d in range(1, 8)]
 
 
 def test_chunks_are_whole_days_in_order_within_their_weight_and_length():
-    weight = {day: 10 for day in DAYS} | {"2026-01-04": 100}
+    weight = dict.fromkeys(DAYS, 10) | {"2026-01-04": 100}
     assert day_chunks(DAYS, weight, max_weight=30, max_days=2) == [
         ["2026-01-01", "2026-01-02"], ["2026-01-03"], ["2026-01-04"], ["2026-01-05", "2026-01-06"], ["2026-01-07"],
     ]

@@ -210,7 +210,8 @@ def _key_forms(key: bytes) -> list[str]:
 def test_the_pseudonym_key_stays_out_of_the_cluster_logs(cluster, written):
     """Every pseudonym expression carries the key's padded forms as literals; JVM Spark logs
     scan filters with their literals unless the script's logging configuration quiets it."""
-    logs = [p for p in cluster.state.rglob("*") if p.is_file() and (p.suffix == ".log" or p.name in ("stderr", "stdout"))]
+    logs = [p for p in cluster.state.rglob("*")
+            if p.is_file() and (p.suffix == ".log" or p.name in ("stderr", "stdout"))]
     assert logs, "no cluster logs to search"
     text = "".join(p.read_text(errors="replace") for p in logs).lower()
     # Counted, not shown: a failure must not print the key it found.

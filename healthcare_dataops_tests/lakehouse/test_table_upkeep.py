@@ -95,7 +95,7 @@ def test_the_retention_keeps_what_was_removed_recently(tmp_path):
     report = table_upkeep.upkeep(_table(uri, "gold"), {}, retention_hours=168)
     assert report.files_vacuumed == 0
     assert DeltaTable(uri, version=0).to_pyarrow_table().equals(written[0])
-    with pytest.raises(Exception, match="(?i)retention"):
+    with pytest.raises(Exception, match=r"(?i)retention"):
         table_upkeep.upkeep(_table(uri, "gold"), {}, retention_hours=1)
 
 
@@ -106,7 +106,8 @@ def test_a_full_vacuum_deletes_only_old_files_no_commit_names(tmp_path):
     (uri / "being-written.parquet").write_bytes(b"not committed yet")
     week_ago = time.time() - 8 * 24 * 3600
     os.utime(uri / "crashed-writer.parquet", (week_ago, week_ago))
-    assert table_upkeep.upkeep(_table(str(uri), "silver"), {}, retention_hours=168, full_vacuum=False).files_vacuumed == 0
+    assert table_upkeep.upkeep(_table(str(uri), "silver"), {}, retention_hours=168,
+                               full_vacuum=False).files_vacuumed == 0
     assert table_upkeep.upkeep(_table(str(uri), "silver"), {}, retention_hours=168).files_vacuumed == 1
     assert not (uri / "crashed-writer.parquet").exists() and (uri / "being-written.parquet").exists()
 
@@ -226,7 +227,8 @@ def test_scratch_folders_of_killed_runs_are_removed_once_stale(tmp_path):
         (staging / name / "rejected").mkdir(parents=True)
         (staging / name / "rejected" / "part.parquet").write_bytes(b"x")
     old = (dt.datetime.now() - dt.timedelta(days=2)).timestamp()
-    for path in [staging / "bronze-old", staging / "bronze-old" / "rejected", staging / "bronze-old" / "rejected" / "part.parquet"]:
+    for path in [staging / "bronze-old", staging / "bronze-old" / "rejected",
+                 staging / "bronze-old" / "rejected" / "part.parquet"]:
         os.utime(path, (old, old))
     assert remove_stale_staging(str(tmp_path)) == ["bronze-old"]
     assert sorted(p.name for p in staging.iterdir()) == ["patients-new"]

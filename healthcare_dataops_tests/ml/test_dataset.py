@@ -36,10 +36,10 @@ def test_admissions_without_lab_results_do_not_train(features):
 
 
 def test_too_few_rows_or_one_label_value_say_what_is_missing(features):
-    with pytest.raises(NotEnoughData, match="has 400 admissions .* needs at least 1000"):
+    with pytest.raises(NotEnoughData, match=r"has 400 admissions .* needs at least 1000"):
         temporal_split(features, 0.25, 1000)
     no_readmissions = features.assign(readmitted_30d=0)
-    with pytest.raises(NotEnoughData, match="training set .* has only one label value"):
+    with pytest.raises(NotEnoughData, match=r"training set .* has only one label value"):
         temporal_split(no_readmissions, 0.25, 50)
     # A holdout without readmissions still splits: its AUROC is undefined and the gate says so.
     quiet_end = features.assign(readmitted_30d=np.where(np.arange(400) >= 300, 0, features["readmitted_30d"]))

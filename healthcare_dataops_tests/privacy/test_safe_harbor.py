@@ -59,7 +59,7 @@ def test_restricted_zip3_is_the_hhs_list():
 
 
 def test_missing_reference_data_is_a_clear_error(tmp_path):
-    with pytest.raises(FileNotFoundError, match="restricted_zip3.csv.*nowhere"):
+    with pytest.raises(FileNotFoundError, match=r"restricted_zip3\.csv.*nowhere"):
         reference_directory((tmp_path / "nowhere",))
 
 

@@ -25,4 +25,5 @@ class FrameBatch:
 
     def duplicate_keys(self, keys: Sequence[str]) -> tuple[int, list[str]]:
         repeated = self.frame[self.frame.duplicated(list(keys), keep=False)]
-        return len(repeated), [", ".join(map(str, row)) for row in repeated[list(keys)].drop_duplicates().itertuples(index=False)]
+        return len(repeated), [", ".join(map(str, row))
+                               for row in repeated[list(keys)].drop_duplicates().itertuples(index=False)]

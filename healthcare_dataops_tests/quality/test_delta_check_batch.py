@@ -29,7 +29,7 @@ def test_chunks_bring_the_asked_columns_of_the_runs_days_only(tmp_path, spark):
     uri = _table(tmp_path)
     flag = DerivedColumn(("device_id",), lambda frame: frame["device_id"].where(frame["device_id"] == "d9"))
     batch = DeltaCheckBatch(uri=uri, table_columns=("device_id", "value", "delivery_date"), days=DAYS[1:],
-                            day_column="delivery_date", spark=spark, rows_per_day={d: 3 for d in DAYS},
+                            day_column="delivery_date", spark=spark, rows_per_day=dict.fromkeys(DAYS, 3),
                             derived={"flag": flag}, chunk_rows=3)
     chunks = list(batch.chunks(["value", "flag", "delivery_date"]))
     assert [len(c) for c in chunks] == [3, 3]  # a day a chunk: three rows each

@@ -124,7 +124,9 @@ class FilesAppear:
         return self
 
     def _files(self) -> set[str]:
-        return {str(p.relative_to(self.folder)) for p in self.folder.rglob("*") if p.is_file()} if self.folder.is_dir() else set()
+        if not self.folder.is_dir():
+            return set()
+        return {str(p.relative_to(self.folder)) for p in self.folder.rglob("*") if p.is_file()}
 
     def new(self) -> set[str]:
         return self._files() - self.before

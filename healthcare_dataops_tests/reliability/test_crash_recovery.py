@@ -103,8 +103,8 @@ def _kill_mid_write(tmp_path: Path, landing: Path, prepare, select: list[str], w
         before = crash.state(root / "lakehouse")
         watched = watch(root).arm()
         try:
-            kill = crash.run_and_kill(crash.materialize_argv(select, partition, run_config), crash.cli_env(root, landing),
-                                      root / "killed-run.log", watched)
+            kill = crash.run_and_kill(crash.materialize_argv(select, partition, run_config),
+                                      crash.cli_env(root, landing), root / "killed-run.log", watched)
         except crash.WriteNotCaught as missed:
             print(f"attempt {attempt}: {str(missed).splitlines()[0]}")
             continue
@@ -147,8 +147,9 @@ def _assert_orphaned(killed: Crash) -> Path:
 
 
 def test_bronze_write_killed_midway_leaves_the_previous_version_and_a_rerun_completes(world, tmp_path):
-    killed = _kill_mid_write(tmp_path, world.landing, lambda root: _copy(world.day1, root), WEARABLE_BRONZE,
-                             lambda root: crash.WriteInProgress(root / "lakehouse" / "bronze" / "wearable_readings_raw"))
+    killed = _kill_mid_write(
+        tmp_path, world.landing, lambda root: _copy(world.day1, root), WEARABLE_BRONZE,
+        lambda root: crash.WriteInProgress(root / "lakehouse" / "bronze" / "wearable_readings_raw"))
 
     root = _assert_orphaned(killed)
     _assert_unchanged(killed.before, crash.state(root / "lakehouse"))
@@ -165,8 +166,9 @@ def test_silver_merge_killed_midway_leaves_the_previous_version_and_a_rerun_comp
             shutil.rmtree(root / "lakehouse" / table)
             shutil.copytree(world.day2_data / "lakehouse" / table, root / "lakehouse" / table)
 
-    killed = _kill_mid_write(tmp_path, world.landing, day2_bronze, ["wearable_readings", "wearable_readings_quarantine"],
-                             lambda root: crash.WriteInProgress(root / "lakehouse" / "silver" / "wearable_readings"))
+    killed = _kill_mid_write(
+        tmp_path, world.landing, day2_bronze, ["wearable_readings", "wearable_readings_quarantine"],
+        lambda root: crash.WriteInProgress(root / "lakehouse" / "silver" / "wearable_readings"))
 
     root = _assert_orphaned(killed)
     # The batch's quarantine rows are committed first, in a commit of their own.
@@ -176,8 +178,9 @@ def test_silver_merge_killed_midway_leaves_the_previous_version_and_a_rerun_comp
 
 
 def test_risk_scores_write_killed_midway_leaves_the_previous_version_and_a_rerun_completes(world, tmp_path):
-    killed = _kill_mid_write(tmp_path, world.landing, lambda root: _copy(world.day2_data, root), ["patient_risk_scores"],
-                             lambda root: crash.WriteInProgress(root / "lakehouse" / "gold" / "patient_risk_scores"))
+    killed = _kill_mid_write(
+        tmp_path, world.landing, lambda root: _copy(world.day2_data, root), ["patient_risk_scores"],
+        lambda root: crash.WriteInProgress(root / "lakehouse" / "gold" / "patient_risk_scores"))
 
     root = _assert_orphaned(killed)
     _assert_unchanged(killed.before, crash.state(root / "lakehouse"))

@@ -238,7 +238,8 @@ def _graphql_answers(base: str, run_ids: list[str], processes) -> dict[str, str]
         assert node["assetMaterializations"] and node["assetMaterializations"][0]["metadataEntries"], name
     # Daily assets answer with their days; the whole-history ones have none.
     assert by_name["patients"]["partitionStats"]["numMaterialized"] >= 1
-    assert all(by_name[name]["partitionStats"] is None for name in ("patient_features", "risk_model", "feature_drift_report"))
+    assert all(by_name[name]["partitionStats"] is None
+               for name in ("patient_features", "risk_model", "feature_drift_report"))
 
     checks = [(n["assetKey"]["path"], c["name"]) for n in nodes
               for c in (n["assetChecksOrError"].get("checks") or [])]

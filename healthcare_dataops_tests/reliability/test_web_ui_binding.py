@@ -20,7 +20,8 @@ def _other_addresses() -> list[str]:
     """The machine's IPv4 addresses other than loopback ones."""
     found = set()
     try:
-        listing = subprocess.run(["ip", "-4", "-o", "addr", "show"], check=False, capture_output=True, text=True, timeout=10)
+        listing = subprocess.run(["ip", "-4", "-o", "addr", "show"], check=False, capture_output=True, text=True,
+                                 timeout=10)
         for line in listing.stdout.splitlines():
             parts = line.split()
             if "inet" in parts:

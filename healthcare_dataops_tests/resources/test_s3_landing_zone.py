@@ -36,12 +36,14 @@ def zones(s3_endpoint, tmp_path) -> tuple[LandingZoneResource, S3LandingZoneReso
     (tmp_path / "labs/2026-01-07").mkdir()
     upload(s3_endpoint, "landing", "hospital/deliveries/")
     s3 = S3Resource(region_name=REGION, endpoint_url=s3_endpoint.meta.endpoint_url)
-    return LandingZoneResource(root=str(tmp_path)), S3LandingZoneResource(root="s3://landing/hospital/deliveries", s3=s3)
+    return (LandingZoneResource(root=str(tmp_path)),
+            S3LandingZoneResource(root="s3://landing/hospital/deliveries", s3=s3))
 
 
 def test_files_and_their_content_match_the_local_zone(zones):
     local, s3 = zones
-    for source, day in [("ehr", "2026-01-05"), ("labs", "2026-01-05"), ("wearables", "2026-01-06"), ("labs", "2026-01-09")]:
+    for source, day in [("ehr", "2026-01-05"), ("labs", "2026-01-05"), ("wearables", "2026-01-06"),
+                        ("labs", "2026-01-09")]:
         assert s3.files(source, day) == local.files(source, day)
         for file in s3.files(source, day):
             with s3.open(file) as remote, local.open(file) as here:

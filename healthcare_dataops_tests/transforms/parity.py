@@ -264,8 +264,8 @@ def assert_same_rows(results: dict[str, Result], *, approximate: tuple[str, ...]
         lines += [f" only on {first}: {_describe(exact, row)}" for row in only_a]
         lines += [f" only on {second}: {_describe(exact, row)}" for row in only_b]
         pytest.fail("\n".join(lines))
-    for (key, values_a), (_, values_b) in zip(rows_a, rows_b):
-        for column, x, y in zip(approximate, values_a, values_b):
+    for (key, values_a), (_, values_b) in zip(rows_a, rows_b, strict=True):
+        for column, x, y in zip(approximate, values_a, values_b, strict=True):
             if x == y:
                 continue
             close = x[0] == y[0] == 1 and math.isclose(float.fromhex(x[2]), float.fromhex(y[2]), rel_tol=1e-12)
@@ -288,4 +288,4 @@ def assert_identical(
 
 
 def _describe(columns: list[str], row: tuple) -> str:
-    return ", ".join(f"{c}={v[2] if len(v) > 2 else None!r}" for c, v in zip(columns, row))
+    return ", ".join(f"{c}={v[2] if len(v) > 2 else None!r}" for c, v in zip(columns, row, strict=True))

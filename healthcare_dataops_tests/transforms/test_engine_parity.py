@@ -122,8 +122,8 @@ EDGE_ROWS: dict[str, list[dict[str, object]]] = {
     "encounters": [
         {"id": "e1", "patient": "p1", "start": "2026-01-01T10:00:00Z", "stop": "2026-01-02T12:30:00Z",
          "encounterclass": " Inpatient ", "code": " 123 ", "reasoncode": " 44 "},
-        {"id": "e2", "patient": "p1", "start": "2026-01-01T10:00:00+0100", "stop": "2026-01-01T10:00:00.123456789-05:00",
-         "encounterclass": "emergency"},
+        {"id": "e2", "patient": "p1", "start": "2026-01-01T10:00:00+0100",
+         "stop": "2026-01-01T10:00:00.123456789-05:00", "encounterclass": "emergency"},
         {"id": "e3", "patient": "p2", "start": "2026-01-01 10:00", "stop": "2026-01-01", "encounterclass": "wellness"},
         {"id": "e4", "patient": "p2", "start": "2026-01-01T10:00:00Z" + NL, "encounterclass": "ambulatory"},
         {"id": "e4b", "patient": "p2", "start": "2026-02-30T10:00:00Z", "stop": "2026-01-01T24:00:00Z",
@@ -295,7 +295,7 @@ def _edge_cases() -> dict[str, pa.Table]:
                 "ingested_at": dt.datetime(2026, 1, 12, tzinfo=UTC),
             })
             positions = (number,) if len(table.position_columns) == 1 else (1 + number // 4, number)
-            full.update(zip(table.position_columns, positions))
+            full.update(zip(table.position_columns, positions, strict=True))
             full.update(row)
             rows.append(full)
         tables[name] = pa.Table.from_pylist(rows, schema=table.schema)

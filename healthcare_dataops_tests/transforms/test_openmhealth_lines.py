@@ -16,7 +16,7 @@ import random
 import pytest
 
 from healthcare_dataops.formats.openmhealth import parse_line
-from healthcare_dataops.formats.records import ParsedRow, WEARABLE_READING_COLUMNS
+from healthcare_dataops.formats.records import WEARABLE_READING_COLUMNS, ParsedRow
 from healthcare_dataops.transforms.openmhealth_lines import ENGINE_READ, TEXT, read_data_points
 
 HEADER = {
@@ -118,7 +118,8 @@ def _disagreements(spark, texts: list[str]) -> list[tuple[str, dict]]:
         if not isinstance(reference, ParsedRow):
             found.append((row[TEXT], {"reference": reference.reason}))
         elif engine != reference.values:
-            found.append((row[TEXT], {c: (engine[c], reference.values[c]) for c in engine if engine[c] != reference.values[c]}))
+            found.append((row[TEXT],
+                          {c: (engine[c], reference.values[c]) for c in engine if engine[c] != reference.values[c]}))
     return found
 
 
@@ -175,11 +176,14 @@ def _mutations(point: dict, rng: random.Random) -> str:
         cut = rng.randrange(1, len(text))
         return text[:cut] + rng.choice(["", ",", "}", "x", " ]"]) + text[cut:]
     if kind == 6:  # extra members
-        return text[:-1] + rng.choice([', "note": "heart_rate"', ', "x": {"value": 1, "unit": "u"}', ', "is_main_sleep": null']) + "}"
+        return text[:-1] + rng.choice(
+            [', "note": "heart_rate"', ', "x": {"value": 1, "unit": "u"}', ', "is_main_sleep": null']) + "}"
     if kind == 7:  # another schema name
-        return text.replace('"heart-rate"', rng.choice(['"step-count"', '"sleep-episode"', '"blood-glucose"', '"heart_rate"', '""', "null"]), 1)
+        return text.replace('"heart-rate"', rng.choice(['"step-count"', '"sleep-episode"', '"blood-glucose"',
+                                                        '"heart_rate"', '""', "null"]), 1)
     if kind == 8:  # escapes and unicode
-        return text.replace("PulseWear", rng.choice(["Pulse\\u0057ear", "Pulse\\\\Wear", 'Pulse\\"Wear', "Pulséwear", "Pulse\\ud83d\\ude00"]), 1)
+        return text.replace("PulseWear", rng.choice(["Pulse\\u0057ear", "Pulse\\\\Wear", 'Pulse\\"Wear', "Pulséwear",
+                                                     "Pulse\\ud83d\\ude00"]), 1)
     return text
 
 

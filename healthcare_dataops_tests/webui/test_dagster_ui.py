@@ -227,7 +227,8 @@ def _double_click_background(page, viewport) -> None:
           for (const fy of [0.98, 0.02, 0.5, 0.25, 0.75]) for (const fx of [0.02, 0.98, 0.5, 0.25, 0.75]) {
             const x = box.x + box.width * fx, y = box.y + box.height * fy;
             const el = document.elementFromPoint(x, y);
-            if (el && (el === container || (el.tagName.toLowerCase() === 'svg' && container.contains(el)))) return {x, y};
+            if (el && (el === container || (el.tagName.toLowerCase() === 'svg' && container.contains(el))))
+              return {x, y};
           }
           return null;
         }""",

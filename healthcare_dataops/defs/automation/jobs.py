@@ -6,19 +6,17 @@ retraining is decided by the drift sensor and the weekly schedule (``retrain_job
 
 import dagster as dg
 
-from healthcare_dataops.defs.run_tags import run_exclusively
-
+from healthcare_dataops.defs.monitoring.feature_drift_report import FEATURE_DRIFT_REPORT
 from healthcare_dataops.defs.retries import IO_RETRY_POLICY
 
 DAILY_PIPELINE_SELECTION = dg.AssetSelection.groups("bronze", "silver", "gold") | dg.AssetSelection.assets(
-    # By key, so this module does not import the monitoring package.
-    "feature_drift_report"
+    # Its key, not the asset: a definition imported here would be loaded twice from defs/.
+    FEATURE_DRIFT_REPORT
 )
 
 # Partitioned by delivery day: Dagster infers it from the assets (1.13 deprecates passing it).
 daily_pipeline_job = dg.define_asset_job(
     "daily_pipeline_job",
-    tags=run_exclusively("daily_pipeline_job"),
     selection=DAILY_PIPELINE_SELECTION,
     op_retry_policy=IO_RETRY_POLICY,
     description="One delivery day from the landing zone to patient_features, checks included, "

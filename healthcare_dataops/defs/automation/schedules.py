@@ -13,14 +13,15 @@ import dagster as dg
 
 from healthcare_dataops import settings
 from healthcare_dataops.defs.automation.jobs import daily_pipeline_job
+from healthcare_dataops.defs.monitoring.jobs import retrain_job
 from healthcare_dataops.defs.partitions import delivery_day_partitions
 
 HOSPITAL_TIMEZONE = settings.hospital_timezone()
-# Defined by the monitoring package (risk_model and patient_risk_scores); one retrain job for
-# the drift sensor and this schedule alike.
-RETRAIN_JOB = "retrain_job"
 
 
+# Not dg.build_schedule_from_partitioned_job: it requests the newest partition at the tick,
+# which with end_offset=1 (today's deliveries can be ingested today) is the day that has just
+# begun, not the one that ended.
 def day_that_just_ended(moment: dt.datetime, timezone: ZoneInfo) -> str:
     """Yesterday in ``timezone``: the partitions run to today (end_offset=1), which is not over."""
     return (moment.astimezone(timezone).date() - dt.timedelta(days=1)).isoformat()
@@ -49,7 +50,7 @@ def daily_pipeline_schedule(context: dg.ScheduleEvaluationContext):
 @dg.schedule(
     cron_schedule="0 6 * * 0",
     execution_timezone=HOSPITAL_TIMEZONE.key,
-    job_name=RETRAIN_JOB,
+    job=retrain_job,
     default_status=dg.DefaultScheduleStatus.STOPPED,
     description="Retrains risk_model and rescores on Sundays at 06:00 local, as of Saturday.",
 )

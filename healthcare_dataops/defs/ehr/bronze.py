@@ -3,9 +3,7 @@
 import dagster as dg
 
 from healthcare_dataops import landing_zone as layout
-from healthcare_dataops.defs.layers import bronze_spec
-from healthcare_dataops.defs.partitions import delivery_day_partitions
-from healthcare_dataops.defs.retries import IO_RETRY_POLICY
+from healthcare_dataops.defs.layers import BRONZE, bronze_spec, daily_table_writer
 from healthcare_dataops.formats.records import EHR_COLUMNS
 from healthcare_dataops.formats.synthea_csv import parse_synthea_csv
 from healthcare_dataops.lakehouse.bronze import BronzeTable, BronzeWriter, Delivery
@@ -54,9 +52,7 @@ def _parser_for(table: str):
             description="EHR CSV records that could not be parsed, raw text and reason.",
         ),
     ],
-    partitions_def=delivery_day_partitions,
-    backfill_policy=dg.BackfillPolicy.single_run(),
-    retry_policy=IO_RETRY_POLICY,
+    **daily_table_writer(BRONZE, layout.EHR),
 )
 def ehr_bronze(
     context: dg.AssetExecutionContext,

@@ -4,7 +4,13 @@ from healthcare_dataops.defs.ehr.bronze import EHR_BRONZE_TABLES
 from healthcare_dataops.defs.silver_checks import DAYS_BEHIND, UNKNOWN_PATIENT_FLAG, silver_checks
 from healthcare_dataops.privacy import AGE_BANDS
 from healthcare_dataops.quality.expectations import (
-    between, fresh, in_set, known_patients, not_null, schema, unique_key,
+    between,
+    fresh,
+    in_set,
+    known_patients,
+    not_null,
+    schema,
+    unique_key,
 )
 from healthcare_dataops.transforms import ehr
 

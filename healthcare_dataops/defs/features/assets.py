@@ -7,6 +7,8 @@ from pyspark.sql import functions as F
 
 from healthcare_dataops.defs.retries import IO_RETRY_POLICY
 from healthcare_dataops.lakehouse import spark_tables
+from healthcare_dataops.lib.automation import whole_history
+from healthcare_dataops.lib.pools import GOLD_TABLES
 from healthcare_dataops.resources import LakehouseResource, SparkResource
 from healthcare_dataops.transforms import features
 
@@ -21,6 +23,7 @@ PATIENT_FEATURES = "patient_features"
             group_name="gold",
             kinds={"spark", "delta"},
             tags={"layer": "gold"},
+            automation_condition=whole_history(),
             description="One row per index admission (inpatient, discharged): demographics, "
             "comorbidities, prior utilization, last value and trend of key labs, wearable "
             "summaries before discharge, and readmitted_30d with label_complete. Point-in-time "
@@ -32,6 +35,7 @@ PATIENT_FEATURES = "patient_features"
     # --partition-range takes it with the daily assets.
     backfill_policy=dg.BackfillPolicy.single_run(),
     retry_policy=IO_RETRY_POLICY,
+    pool=GOLD_TABLES,
 )
 def patient_features(context: dg.AssetExecutionContext, spark: SparkResource, lakehouse: LakehouseResource):
     """Rebuilt whole from silver on every run: a late lab or reading can change older rows."""

@@ -51,7 +51,8 @@ def _warnings(context, lakehouse: LakehouseResource):
             column=COMPLETE_LABEL, min_value=PREVALENCE_BAND[0], max_value=PREVALENCE_BAND[1]
         ),
         # A feature with one value, or none at all, carries no signal: something upstream broke.
-        *[gxe().ExpectColumnUniqueValueCountToBeBetween(column=c, min_value=2) for c in _feature_columns(_columns(lakehouse))],
+        *[gxe().ExpectColumnUniqueValueCountToBeBetween(column=c, min_value=2)
+          for c in _feature_columns(_columns(lakehouse))],
     ]
 
 

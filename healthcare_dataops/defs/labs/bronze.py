@@ -3,9 +3,7 @@
 import dagster as dg
 
 from healthcare_dataops import landing_zone as layout
-from healthcare_dataops.defs.layers import bronze_spec
-from healthcare_dataops.defs.partitions import delivery_day_partitions
-from healthcare_dataops.defs.retries import IO_RETRY_POLICY
+from healthcare_dataops.defs.layers import BRONZE, bronze_spec, daily_table_writer
 from healthcare_dataops.formats.hl7v2 import parse_hl7_file
 from healthcare_dataops.formats.records import LAB_RESULT_COLUMNS
 from healthcare_dataops.formats.unrecognised import reject_whole_file
@@ -49,9 +47,7 @@ def _parser_for(file_name: str):
             "text and reason.",
         ),
     ],
-    partitions_def=delivery_day_partitions,
-    backfill_policy=dg.BackfillPolicy.single_run(),
-    retry_policy=IO_RETRY_POLICY,
+    **daily_table_writer(BRONZE, layout.LABS),
 )
 def lab_bronze(
     context: dg.AssetExecutionContext,

@@ -4,7 +4,13 @@ from healthcare_dataops import reference
 from healthcare_dataops.defs.labs.bronze import LAB_RESULTS_RAW
 from healthcare_dataops.defs.silver_checks import DAYS_BEHIND, UNKNOWN_PATIENT_FLAG, silver_checks
 from healthcare_dataops.quality.expectations import (
-    between, fresh, in_set, known_patients, not_null, schema, unique_key,
+    between,
+    fresh,
+    in_set,
+    known_patients,
+    not_null,
+    schema,
+    unique_key,
 )
 from healthcare_dataops.transforms.labs import LAB_RESULTS
 

@@ -11,6 +11,8 @@ from healthcare_dataops.defs.ml.risk_model import RISK_MODEL
 from healthcare_dataops.defs.partitions import delivery_day_partitions
 from healthcare_dataops.defs.retries import IO_RETRY_POLICY
 from healthcare_dataops.lakehouse import delta_tables, spark_tables
+from healthcare_dataops.lib.automation import scores_of_every_updated_day
+from healthcare_dataops.lib.pools import GOLD_TABLES
 from healthcare_dataops.ml import registry, scoring
 from healthcare_dataops.privacy import shift_days, shift_timestamp
 from healthcare_dataops.resources import (
@@ -29,6 +31,8 @@ PATIENT_RISK_SCORES = "patient_risk_scores"
     partitions_def=delivery_day_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
     retry_policy=IO_RETRY_POLICY,
+    pool=GOLD_TABLES,
+    automation_condition=scores_of_every_updated_day(dg.AssetKey(RISK_MODEL)),
     group_name="ml",
     kinds={"spark", "delta", "mlflow"},
     tags={"layer": "gold"},

@@ -9,6 +9,7 @@ from healthcare_dataops import settings
 from healthcare_dataops.defs.features.assets import PATIENT_FEATURES
 from healthcare_dataops.defs.retries import IO_RETRY_POLICY
 from healthcare_dataops.lakehouse import delta_tables
+from healthcare_dataops.lib.pools import MODEL_REGISTRY
 from healthcare_dataops.ml import dataset, gating, registry, tracking, training
 from healthcare_dataops.ml.holdout import Evaluation, evaluate, score_champion
 from healthcare_dataops.ml.lineage import (
@@ -64,6 +65,9 @@ class RiskModelConfig(dg.Config):
     # Not partitioned: one model from the whole feature table, whichever days a run covers.
     backfill_policy=dg.BackfillPolicy.single_run(),
     retry_policy=IO_RETRY_POLICY,
+    # Training reads gold, but what must not interleave is two versions registered and
+    # gated against the champion at once.
+    pool=MODEL_REGISTRY,
     group_name="ml",
     kinds={"xgboost", "mlflow"},
     tags={"layer": "ml"},

@@ -15,6 +15,7 @@ from healthcare_dataops.defs.ml.risk_model import RISK_MODEL
 from healthcare_dataops.defs.retries import IO_RETRY_POLICY
 from healthcare_dataops.defs.silver_assets import PATIENTS
 from healthcare_dataops.lakehouse import delta_tables, spark_tables
+from healthcare_dataops.lib.automation import whole_history
 from healthcare_dataops.ml import lineage, registry
 from healthcare_dataops.monitoring import drift, performance, report_store
 from healthcare_dataops.resources import LakehouseResource, MlflowResource
@@ -25,6 +26,7 @@ FEATURE_DRIFT_REPORT = "feature_drift_report"
 DELIVERY_DAY = "delivery_day"
 PARTITION_TAG, RANGE_END_TAG = "dagster/partition", "dagster/asset_partition_range_end"
 NO_CHAMPION = "no champion model yet: nothing to compare against"
+FEATURES_HAVE_NOT_DRIFTED = "features_have_not_drifted"
 
 
 class FeatureDriftConfig(dg.Config):
@@ -59,6 +61,13 @@ class FeatureDriftConfig(dg.Config):
     retry_policy=IO_RETRY_POLICY,
     group_name="monitoring",
     kinds={"evidently", "mlflow"},
+    automation_condition=whole_history(),
+    # The report's verdict as a check of its own, so that the asset's health in the UI shows
+    # drift. WARN: drift asks for a retraining (feature_drift_sensor), it blocks nothing.
+    check_specs=[dg.AssetCheckSpec(
+        FEATURES_HAVE_NOT_DRIFTED, asset=FEATURE_DRIFT_REPORT,
+        description="The share of the champion's features that drifted stays under the threshold.",
+    )],
     description="Evidently data drift of the model's features: the exact rows the champion trained "
     "on (its lineage) against the admissions of the last window_days, and the champion's live "
     "AUROC on scored admissions whose label has arrived. HTML report under the lakehouse's "
@@ -81,7 +90,8 @@ def feature_drift_report(
         return dg.MaterializeResult(metadata={
             "dataset_drift": False, "drift_share": None, "drift_threshold": config.drift_threshold,
             "champion_version": None, "status": NO_CHAMPION, DELIVERY_DAY: day,
-            "step_seconds": round(time.perf_counter() - started, 3)})
+            "step_seconds": round(time.perf_counter() - started, 3)},
+            check_results=[drift_check_result(None, NO_CHAMPION, day)])
 
     options = lakehouse.storage_options()
     try:
@@ -91,7 +101,8 @@ def feature_drift_report(
         raise dg.Failure(description=f"feature_drift_report cannot compare: {error}") from error
     current = drift.current_window(features, config.window_days)
     if current.empty:
-        raise dg.Failure(description="feature_drift_report cannot compare: patient_features has no discharged admissions")
+        raise dg.Failure(
+            description="feature_drift_report cannot compare: patient_features has no discharged admissions")
     ref = drift.sample(reference, config.max_rows_per_window, config.sample_seed)
     cur = drift.sample(current, config.max_rows_per_window, config.sample_seed)
 
@@ -102,7 +113,8 @@ def feature_drift_report(
         report_store.put(local, report_uri, options)
         client.log_artifact(champion.run_id, str(local), artifact_path="drift_reports")
 
-    scores = delta_tables.read_columns(lakehouse.table_uri("gold", PATIENT_RISK_SCORES), performance.SCORE_COLUMNS, options)
+    scores = delta_tables.read_columns(lakehouse.table_uri("gold", PATIENT_RISK_SCORES), performance.SCORE_COLUMNS,
+                                       options)
     live = performance.live_performance(scores.to_pandas() if scores is not None else None, features, champion.version)
     status = _status(result, champion.version) + " " + _live_status(live)
     context.log.info(status)
@@ -128,6 +140,23 @@ def feature_drift_report(
             "live_auroc": live.auroc,
             "live_labelled_rows": live.labelled_rows,
             "step_seconds": round(time.perf_counter() - started, 3),
+        },
+        check_results=[drift_check_result(result, status, day)],
+    )
+
+
+def drift_check_result(result: drift.DriftResult | None, status: str, day: str) -> dg.AssetCheckResult:
+    """Passed without a champion (nothing to compare yet); failed, as a warning, on dataset drift."""
+    return dg.AssetCheckResult(
+        check_name=FEATURES_HAVE_NOT_DRIFTED,
+        passed=result is None or not result.dataset_drift,
+        severity=dg.AssetCheckSeverity.WARN,
+        description=status,
+        metadata={
+            DELIVERY_DAY: day,
+            "drift_share": round(result.drift_share, 4) if result else None,
+            "drift_threshold": result.threshold if result else None,
+            "drifted_features": len(result.drifted_columns) if result else 0,
         },
     )
 

@@ -5,13 +5,11 @@ import dagster as dg
 from healthcare_dataops.defs.ml.patient_risk_scores import PATIENT_RISK_SCORES
 from healthcare_dataops.defs.ml.risk_model import RISK_MODEL
 from healthcare_dataops.defs.retries import IO_RETRY_POLICY
-from healthcare_dataops.defs.run_tags import run_exclusively
 
 # No partitions_def: Dagster 1.13 deprecates it on asset jobs and infers it from the selected
 # assets, both on delivery_day_partitions (the tests check the resolved job has them).
 retrain_job = dg.define_asset_job(
     "retrain_job",
-    tags=run_exclusively("retrain_job"),
     selection=dg.AssetSelection.assets(RISK_MODEL, PATIENT_RISK_SCORES),
     op_retry_policy=IO_RETRY_POLICY,
     description="Retrain the readmission model on the current patient_features (the gate still "

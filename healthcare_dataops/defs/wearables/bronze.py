@@ -3,9 +3,7 @@
 import dagster as dg
 
 from healthcare_dataops import landing_zone as layout
-from healthcare_dataops.defs.layers import bronze_spec
-from healthcare_dataops.defs.partitions import delivery_day_partitions
-from healthcare_dataops.defs.retries import IO_RETRY_POLICY
+from healthcare_dataops.defs.layers import BRONZE, bronze_spec, daily_table_writer
 from healthcare_dataops.formats.apple_health import parse_apple_health
 from healthcare_dataops.formats.openmhealth import parse_openmhealth
 from healthcare_dataops.formats.records import ENROLLMENT_COLUMNS, WEARABLE_READING_COLUMNS
@@ -77,9 +75,7 @@ def _reading_parser_for(file_name: str):
             description="Wearable records and files that could not be parsed, raw text and reason.",
         ),
     ],
-    partitions_def=delivery_day_partitions,
-    backfill_policy=dg.BackfillPolicy.single_run(),
-    retry_policy=IO_RETRY_POLICY,
+    **daily_table_writer(BRONZE, layout.WEARABLES),
 )
 def wearable_bronze(
     context: dg.AssetExecutionContext,

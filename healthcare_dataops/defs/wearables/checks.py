@@ -2,13 +2,22 @@
 
 from healthcare_dataops import reference
 from healthcare_dataops.defs.silver_checks import (
-    DAYS_BEHIND, UNKNOWN_PATIENT_FLAG, silver_batch, silver_checks,
+    DAYS_BEHIND,
+    UNKNOWN_PATIENT_FLAG,
+    silver_batch,
+    silver_checks,
 )
 from healthcare_dataops.defs.wearables.bronze import WEARABLE_ENROLLMENTS_RAW, WEARABLE_READINGS_RAW
 from healthcare_dataops.defs.wearables.silver import WEARABLE_VITALS
 from healthcare_dataops.quality import gx_table_checks
 from healthcare_dataops.quality.expectations import (
-    between, fresh, in_set, known_patients, not_null, schema, unique_key,
+    between,
+    fresh,
+    in_set,
+    known_patients,
+    not_null,
+    schema,
+    unique_key,
 )
 from healthcare_dataops.transforms import wearables
 

@@ -6,12 +6,12 @@ import dagster as dg
 
 from healthcare_dataops import landing_zone as layout
 from healthcare_dataops import reference
-from healthcare_dataops.defs.partitions import delivery_day_partitions
-from healthcare_dataops.defs.retries import IO_RETRY_POLICY
+from healthcare_dataops.defs.layers import SILVER, daily_table_writer
 from healthcare_dataops.defs.silver_assets import SilverBuild, silver_multi_asset
 from healthcare_dataops.defs.wearables.bronze import WEARABLE_ENROLLMENTS_RAW, WEARABLE_READINGS_RAW
 from healthcare_dataops.lakehouse import spark_tables
 from healthcare_dataops.lakehouse.chunks import day_chunks
+from healthcare_dataops.lib.automation import every_updated_day
 from healthcare_dataops.resources import LakehouseResource, SparkResource
 from healthcare_dataops.transforms import wearables
 
@@ -53,9 +53,8 @@ wearable_readings_silver = silver_multi_asset(
     group_name="silver",
     kinds={"spark", "delta"},
     tags={"layer": "silver", "source": layout.WEARABLES},
-    partitions_def=delivery_day_partitions,
-    backfill_policy=dg.BackfillPolicy.single_run(),
-    retry_policy=IO_RETRY_POLICY,
+    **daily_table_writer(SILVER, layout.WEARABLES),
+    automation_condition=every_updated_day(),
     description="Per patient per hour: heart rate mean/min/max, steps, SpO2 min/mean, sleep "
     "minutes, and the day's resting heart rate. Each run recomputes every measured day its "
     "deliveries touched, from all readings of that day.",

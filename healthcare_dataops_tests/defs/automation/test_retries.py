@@ -11,4 +11,5 @@ def test_data_layer_steps_carry_the_io_retry_policy():
     # (op_retry_policy). The model's steps raise dg.Failure for a deterministic refusal (too
     # few labels, no champion), which a policy would retry: they wait for allow_retries=False.
     assert without <= {"wearable_vitals", "risk_model", "patient_risk_scores"}
-    assert {"ehr_bronze", "lab_bronze", "wearable_bronze", "patients_silver", "patient_features"} <= set(steps) - without
+    assert ({"ehr_bronze", "lab_bronze", "wearable_bronze", "patients_silver", "patient_features"}
+            <= set(steps) - without)

@@ -3,6 +3,7 @@
 import http.server
 import json
 import threading
+from typing import ClassVar
 
 import dagster as dg
 import pytest
@@ -35,7 +36,7 @@ def failure_context(asset=unreachable_landing_zone, **materialize_args) -> dg.Ru
 
 
 class Webhook(http.server.BaseHTTPRequestHandler):
-    received: list[tuple[str, dict]] = []
+    received: ClassVar[list[tuple[str, dict]]] = []
     status = 200
 
     def do_POST(self):

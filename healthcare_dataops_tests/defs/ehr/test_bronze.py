@@ -1,12 +1,12 @@
 import csv
 
+from healthcare_dataops.defs.ehr.bronze import ehr_bronze
 from healthcare_dataops_tests.dagster_helpers import (
     deliver,
     materialize_days,
     metadata_of,
     read_table,
 )
-from healthcare_dataops.defs.ehr.bronze import ehr_bronze
 
 DAY = "2026-01-05"
 TABLES = ("patients", "encounters", "conditions", "medications", "observations")

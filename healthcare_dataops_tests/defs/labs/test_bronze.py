@@ -1,10 +1,10 @@
+from healthcare_dataops.defs.labs.bronze import lab_bronze
 from healthcare_dataops_tests.dagster_helpers import (
     deliver,
     materialize_days,
     metadata_of,
     read_table,
 )
-from healthcare_dataops.defs.labs.bronze import lab_bronze
 
 DAY = "2026-01-05"
 

@@ -35,7 +35,7 @@ def lifecycle(tmp_path_factory):
     landing, lakehouse = root / "landing", root / "lakehouse"
     cli(["generate", "--landing", str(landing), "--side", str(root / "side"), "--patients", "150",
          "--days", "5", "--start-date", FIRST_DAY, "--quiet"])
-    days = dict(landing=landing, lakehouse=lakehouse)
+    days = {"landing": landing, "lakehouse": lakehouse}
     assert materialize_days(lakehouse_assets(), FIRST_DAY, LAST_DAY, **days).success
 
     def run(assets, **config):

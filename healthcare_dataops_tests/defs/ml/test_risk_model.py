@@ -48,7 +48,7 @@ def test_the_first_version_above_the_floor_becomes_champion(lifecycle):
 
 
 def test_a_worse_model_stays_challenger(lifecycle):
-    metadata, _, client = lifecycle
+    metadata, _, _ = lifecycle
     worse = metadata[1]
     assert worse["alias"] == "challenger" and worse["promoted"] is False
     assert worse["champion_before"] == "1"
@@ -60,7 +60,7 @@ def test_a_worse_model_stays_challenger(lifecycle):
 
 
 def test_forcing_promotes_the_worse_model(lifecycle):
-    metadata, _, client = lifecycle
+    metadata, _, _ = lifecycle
     forced = metadata[2]
     assert (forced["model_version"], forced["alias"]) == ("3", "champion")
     assert "forced" in forced["decision"]
@@ -75,7 +75,7 @@ def test_a_version_below_the_floor_stays_challenger_and_aliases_follow(lifecycle
 
 def test_every_version_carries_its_lineage(lifecycle):
     metadata, results, client = lifecycle
-    for expected_delta_version, meta, result in zip((0, 1), metadata, results):
+    for expected_delta_version, meta, result in zip((0, 1), metadata, results, strict=False):
         version = client.get_model_version("readmission_risk", meta["model_version"])
         run = client.get_run(version.run_id)
         for tags in (version.tags, run.data.tags):

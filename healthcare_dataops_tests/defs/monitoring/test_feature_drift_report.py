@@ -66,7 +66,7 @@ def test_a_steady_population_has_no_dataset_drift(runs):
     root, frame, trained = runs["root"], runs["frame"], runs["trained"]
     metadata = lake.report_metadata(runs["steady"])
     assert metadata["delivery_day"] == STEADY_DAY
-    assert SENSOR_KEYS <= metadata.keys()
+    assert metadata.keys() >= SENSOR_KEYS
     assert metadata["dataset_drift"] is False and metadata["drift_share"] < metadata["drift_threshold"] == 0.25
     assert metadata["champion_version"] == trained["model_version"] == "1"
     assert metadata["status"].startswith("No dataset drift: ")
@@ -83,7 +83,7 @@ def test_a_steady_population_has_no_dataset_drift(runs):
 
 def test_drifted_newest_admissions_show_dataset_drift_on_the_ranges_last_day(runs):
     # One report for the run over three days, standing for the last of them.
-    [event] = [e for e in runs["drifted"].get_asset_materialization_events()]
+    [event] = list(runs["drifted"].get_asset_materialization_events())
     assert event.materialization.partition is None
     last = lake.report_metadata(runs["drifted"])
     assert last["delivery_day"] == "2026-01-23"

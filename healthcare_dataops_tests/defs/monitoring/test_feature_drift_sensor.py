@@ -87,7 +87,8 @@ def test_without_a_report_it_skips(defs):
 def test_no_drift_skips_with_what_it_saw_and_handles_the_report_once(steady_instance, defs):
     latest = _latest(steady_instance)
     data, _ = _tick(steady_instance, defs)
-    assert _skip(data).startswith(f"No drift in feature_drift_report of 2026-01-20 (storage id {latest.storage_id}): share ")
+    assert _skip(data).startswith(
+        f"No drift in feature_drift_report of 2026-01-20 (storage id {latest.storage_id}): share ")
     assert "below threshold 0.25" in data.skip_message
     assert json.loads(data.cursor) == {"handled_storage_id": latest.storage_id}
     again, _ = _tick(steady_instance, defs, data.cursor)

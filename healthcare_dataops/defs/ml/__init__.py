@@ -1,0 +1,1 @@
+"""The readmission model and the scores it gives."""
