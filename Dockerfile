@@ -27,7 +27,9 @@ WORKDIR /opt/healthcare-dataops
 # The versions CI tested: the same constraints file as scripts/setup.sh, without the dev extra.
 COPY constraints.txt pyproject.toml README.md ./
 COPY healthcare_dataops ./healthcare_dataops
-RUN pip install --no-cache-dir -c constraints.txt .
+# Only the runtime: the benchmark is a development tool (its extra is not installed either).
+RUN rm -rf healthcare_dataops/benchmark \
+    && pip install --no-cache-dir -c constraints.txt .
 
 # The working directory is the project root at run time: reference data under it, and the
 # default data folder, which the non-root user must be able to write.

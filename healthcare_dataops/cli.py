@@ -3,21 +3,25 @@
 from __future__ import annotations
 
 import argparse
+import importlib
+import importlib.util
 import os
 import sys
 from pathlib import Path
 
 from healthcare_dataops import settings
-from healthcare_dataops.benchmark import cli as benchmark_cli
-from healthcare_dataops.generate import cli as generate_cli
+from healthcare_dataops.generate import generate_command
 from healthcare_dataops.lakehouse.summary import describe_lakehouse
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="healthcare-dataops", description="Healthcare DataOps lakehouse tools.")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    generate_cli.add_parser(subparsers)
-    benchmark_cli.add_parser(subparsers)
+    generate_command.add_parser(subparsers)
+    # The production image leaves the benchmark out (Dockerfile): it is a development tool
+    # whose own dependencies (the bench extra) are not installed there.
+    if importlib.util.find_spec("healthcare_dataops.benchmark") is not None:
+        importlib.import_module("healthcare_dataops.benchmark.benchmark_command").add_parser(subparsers)
     summary = subparsers.add_parser(
         "summary", help="list the lakehouse's tables with their rows and Delta versions"
     )

@@ -14,9 +14,9 @@ from dagster._core.storage.tags import (
 )
 from deltalake import DeltaTable
 
-from healthcare_dataops.defs.ehr.bronze import ehr_bronze
-from healthcare_dataops.defs.labs.bronze import lab_bronze
-from healthcare_dataops.defs.wearables.bronze import wearable_bronze
+from healthcare_dataops.defs.bronze.ehr import ehr_bronze
+from healthcare_dataops.defs.bronze.labs import lab_bronze
+from healthcare_dataops.defs.bronze.wearables import wearable_bronze
 from healthcare_dataops.resources import (
     LakehouseResource,
     LandingZoneResource,

@@ -12,8 +12,8 @@ from dagster_aws.s3 import S3Resource
 from deltalake import DeltaTable
 
 from healthcare_dataops.cli import main as cli
-from healthcare_dataops.defs.automation.landing_days import SETTLE_SECONDS
-from healthcare_dataops.defs.automation.landing_zone_sensor import landing_zone_requests, landing_zone_sensor
+from healthcare_dataops.defs.landing.landing_days import SETTLE_SECONDS
+from healthcare_dataops.defs.landing.landing_zone_sensor import landing_zone_requests, landing_zone_sensor
 from healthcare_dataops.lakehouse import storage
 from healthcare_dataops.resources import MlflowResource, S3LandingZoneResource
 from healthcare_dataops_tests.dagster_helpers import all_assets, materialize_days, metadata_of

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import duckdb
 
-from healthcare_dataops import landing_zone as layout
+from healthcare_dataops import landing_layout as layout
 from healthcare_dataops import reference
 from healthcare_dataops.benchmark.duckdb_baseline import hourly_vitals_sql
 from healthcare_dataops.formats.records import EHR_COLUMNS

@@ -6,7 +6,7 @@ from healthcare_dataops.benchmark.engine_timing import REPEATS
 from healthcare_dataops.benchmark.figures import PATHS
 from healthcare_dataops.benchmark.markdown import count, gib, value
 from healthcare_dataops.benchmark.run_stats import RunStats
-from healthcare_dataops.landing_zone import EHR_TABLES
+from healthcare_dataops.landing_layout import EHR_TABLES
 
 PATH_TITLES = {"wearables": "wearable path", "ehr": "EHR path"}
 PART_TITLES = {"wearable_readings": "wearable readings", "wearable_vitals": "wearable vitals", "ehr": "EHR"}

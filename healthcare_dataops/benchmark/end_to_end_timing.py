@@ -20,7 +20,7 @@ from pathlib import Path
 from healthcare_dataops.benchmark import duckdb_end_to_end as baseline
 from healthcare_dataops.benchmark.engine_timing import rows_in, timed
 from healthcare_dataops.benchmark.process_memory import PeakMemory
-from healthcare_dataops.landing_zone import EHR_TABLES
+from healthcare_dataops.landing_layout import EHR_TABLES
 
 # In the pipeline's order; ``figures.PATHS`` says which pipeline steps each stands beside.
 PARTS = ("wearable_readings", "wearable_vitals", "ehr")

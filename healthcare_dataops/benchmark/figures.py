@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from healthcare_dataops.benchmark.run_stats import RunStats, StepStats
-from healthcare_dataops.landing_zone import EHR_TABLES
+from healthcare_dataops.landing_layout import EHR_TABLES
 
 HEAVY_STEPS = ("wearable_vitals", "patient_features")
 DRIFT_REPORT_STEP = "feature_drift_report"

@@ -7,7 +7,7 @@ import datetime as dt
 from pathlib import Path
 
 from healthcare_dataops.formats.records import ENROLLMENT_COLUMNS
-from healthcare_dataops.landing_zone import EHR, EHR_TABLES, ENROLLMENT_FILE_NAME, WEARABLES, day_folder
+from healthcare_dataops.landing_layout import EHR, EHR_TABLES, ENROLLMENT_FILE_NAME, WEARABLES, day_folder
 
 from .ehr_rows import header
 from .ledger import AtomicText, FileRecord, relative

@@ -13,7 +13,7 @@ from collections import defaultdict
 
 import numpy as np
 
-from healthcare_dataops.landing_zone import EHR_TABLES
+from healthcare_dataops.landing_layout import EHR_TABLES
 
 from . import delivery_faults, record_faults
 from .delivery_faults import DELIVERY, DELIVERY_SKIP_REASONS

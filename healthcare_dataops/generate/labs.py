@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from healthcare_dataops.landing_zone import LABS, day_folder, lab_file_name
+from healthcare_dataops.landing_layout import LABS, day_folder, lab_file_name
 
 from .clock import hl7_ts
 from .drift import GLUCOSE_LAB, DriftPlan

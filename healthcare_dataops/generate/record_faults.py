@@ -13,7 +13,7 @@ import csv
 import datetime as dt
 import re
 
-from healthcare_dataops.landing_zone import EHR_TABLES
+from healthcare_dataops.landing_layout import EHR_TABLES
 
 from .fault_edits import read_messages
 from .lab_catalog import GLUCOSE_MMOL, MG_DL_PER_MMOL_L_GLUCOSE

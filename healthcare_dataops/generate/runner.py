@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from healthcare_dataops.landing_zone import EHR, LABS, SOURCES, WEARABLES, is_day_folder
+from healthcare_dataops.landing_layout import EHR, LABS, SOURCES, WEARABLES, is_day_folder
 
 from .drift import Drift, DriftPlan
 from .ehr import EhrDay, enrollment_file

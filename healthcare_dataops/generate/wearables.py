@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from healthcare_dataops.landing_zone import WEARABLES, day_folder, wearable_file_name
+from healthcare_dataops.landing_layout import WEARABLES, day_folder, wearable_file_name
 
 from .clock import DEVICE_ZONES, clock_text, day_offsets, offset_minutes, offset_text
 from .drift import FIRMWARE_VENDOR, FIRMWARE_VERSION, HEART_RATE_FIRMWARE, HEART_RATE_OFFSET_BPM, DriftPlan

@@ -22,7 +22,7 @@ def sql_in(column: str, values: Sequence[str]) -> str:
     return f"{column} IN ({quoted})"
 
 
-def replace_where(
+def replace_batches_where(
     uri: str,
     batches: Iterable[pa.RecordBatch],
     schema: pa.Schema,

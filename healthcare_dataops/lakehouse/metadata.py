@@ -11,8 +11,8 @@ import re
 import dagster as dg
 import pyarrow as pa
 
-from healthcare_dataops.lakehouse.bronze import DayCounts, QuarantineReport, TableReport
-from healthcare_dataops.lakehouse.silver import SilverBatchReport
+from healthcare_dataops.lakehouse.bronze_writer import DayCounts, QuarantineReport, TableReport
+from healthcare_dataops.lakehouse.silver_writer import SilverBatchReport
 
 _DAGSTER_TYPES = {pa.string(): "string", pa.int64(): "int64", pa.date32(): "date"}
 # Result values may be free text (an HL7 OBX-5 of type TX or ST, a note): the preview shows

@@ -74,11 +74,13 @@ def gx_table_checks(
     additional_deps: Sequence[AssetDependency] = (),
     example_columns_allowed: set[str] | None = None,
     also: Sequence[TableCheck] = (),
+    partitions_def: dg.PartitionsDefinition | None = None,
 ) -> dg.AssetChecksDefinition:
     """The blocking critical check, the warning check and ``also``, in one step.
 
     ``example_columns_allowed``: columns whose offending values may appear in check metadata;
-    every other column shows counts only (None: counts only everywhere).
+    every other column shows counts only (None: counts only everywhere). ``partitions_def``:
+    the checked asset's, so that the metadata names the days a run checked.
     """
     functions = (batch, critical, warnings, *(check.evaluate for check in also))
     resource_keys = {name for function in functions for name in _resource_names(function)}
@@ -109,7 +111,7 @@ def gx_table_checks(
         suites = {f"{table_name}_{name}": list(_call_with_resources(suites_for[name], context))
                   for name in (CRITICAL, WARNINGS) if name in selected}
         results = validate_in_chunks(_call_with_resources(batch, context), suites) if suites else {}
-        keys = run_partition_keys(context)
+        keys = run_partition_keys(context, partitions_def)
         for check_name, severity in ((CRITICAL, dg.AssetCheckSeverity.ERROR), (WARNINGS, dg.AssetCheckSeverity.WARN)):
             if check_name not in selected:
                 continue
@@ -128,30 +130,23 @@ def gx_table_checks(
     return _checks
 
 
-def run_partition_keys(context: dg.AssetCheckExecutionContext) -> list[str] | None:
-    """The partition keys of the checked asset that this run covers, in order.
+def run_partition_keys(
+    context: dg.AssetCheckExecutionContext, partitions_def: dg.PartitionsDefinition | None
+) -> list[str] | None:
+    """The partition keys of the checked asset (partitioned by ``partitions_def``) that this
+    run covers, in order.
 
     None when the checked asset is unpartitioned, even inside a partitioned run (the run's
-    keys then belong to other assets), and when the run targets no partitions.
+    keys then belong to other assets), and when the run targets no partitions. The caller
+    says how the asset is partitioned: a check's context has no public way to ask.
     """
-    if not context.op_execution_context.has_partitions:
-        return None
-    partitions_def = _checked_asset_partitions_def(context)
-    if partitions_def is None:
+    if partitions_def is None or not context.op_execution_context.has_partitions:
         return None
     try:
         # Public and aware of dynamic partitions, but it needs the run's partitions definition.
         return list(context.partition_keys)
     except dg.DagsterInvariantViolationError:
         return list(partitions_def.get_partition_keys_in_range(context.partition_key_range))
-
-
-def _checked_asset_partitions_def(
-    context: dg.AssetCheckExecutionContext,
-) -> dg.PartitionsDefinition | None:
-    asset_key = context.check_specs[0].asset_key
-    asset_layer = context.job_def.asset_layer
-    return asset_layer.get(asset_key).partitions_def if asset_layer.has(asset_key) else None
 
 
 def _resource_names(function: Callable[..., Any]) -> tuple[str, ...]:

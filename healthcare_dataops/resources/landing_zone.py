@@ -10,7 +10,7 @@ from typing import BinaryIO
 
 import dagster as dg
 
-from healthcare_dataops import landing_zone
+from healthcare_dataops import landing_layout
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,7 @@ class LandingFileStat:
 
 
 class LandingZoneResource(dg.ConfigurableResource):
-    """A folder of daily deliveries laid out as ``healthcare_dataops.landing_zone`` says.
+    """A folder of daily deliveries laid out as ``healthcare_dataops.landing_layout`` says.
 
     The assets and the landing-zone sensor take this type; ``S3LandingZoneResource`` is the
     same landing zone under an S3 prefix.
@@ -46,7 +46,7 @@ class LandingZoneResource(dg.ConfigurableResource):
 
     def files(self, source: str, day: str) -> list[LandingFile]:
         """Every file delivered by ``source`` on ``day``, in a stable order."""
-        folder = Path(self.root) / landing_zone.day_folder(source, day)
+        folder = Path(self.root) / landing_layout.day_folder(source, day)
         if not folder.is_dir():
             return []
         found = []
@@ -70,7 +70,7 @@ class LandingZoneResource(dg.ConfigurableResource):
         if not folder.is_dir():
             return []
         return sorted(
-            p.name for p in folder.iterdir() if p.is_dir() and landing_zone.is_day_folder(p.name)
+            p.name for p in folder.iterdir() if p.is_dir() and landing_layout.is_day_folder(p.name)
         )
 
     def snapshot(self) -> list[LandingFileStat]:
@@ -78,7 +78,7 @@ class LandingZoneResource(dg.ConfigurableResource):
         opened), so a sensor tick stays cheap. Folders whose name is not a day are included:
         the caller decides what to say about them."""
         found = []
-        for source in landing_zone.SOURCES:
+        for source in landing_layout.SOURCES:
             for folder in _visible_entries(Path(self.root) / source):
                 if not folder.is_dir():
                     continue

@@ -9,7 +9,7 @@ from typing import BinaryIO
 
 from dagster_aws.s3 import S3Resource
 
-from healthcare_dataops import landing_zone
+from healthcare_dataops import landing_layout
 from healthcare_dataops.resources.landing_zone import (
     LandingFile,
     LandingFileStat,
@@ -30,7 +30,7 @@ class S3LandingZoneResource(LandingZoneResource):
     s3: S3Resource
 
     def files(self, source: str, day: str) -> list[LandingFile]:
-        folder = landing_zone.day_folder(source, day)
+        folder = landing_layout.day_folder(source, day)
         client = self.s3.get_client()
         bucket, prefix = self._bucket_and_prefix()
         found = []
@@ -57,7 +57,7 @@ class S3LandingZoneResource(LandingZoneResource):
             Bucket=bucket, Prefix=f"{prefix}{source}/", Delimiter="/"
         )
         names = [p["Prefix"].rstrip("/").rsplit("/", 1)[-1] for page in pages for p in page.get("CommonPrefixes", [])]
-        return sorted(name for name in names if landing_zone.is_day_folder(name))
+        return sorted(name for name in names if landing_layout.is_day_folder(name))
 
     def snapshot(self) -> list[LandingFileStat]:
         """One listing of the prefix (no object is read): ``<source>/<folder>/<file>`` keys."""
@@ -66,7 +66,7 @@ class S3LandingZoneResource(LandingZoneResource):
         found = []
         for item in self._objects(client, ""):
             parts = item["Key"][len(prefix):].split("/")
-            if len(parts) == 3 and parts[0] in landing_zone.SOURCES and not any(p.startswith(".") for p in parts):
+            if len(parts) == 3 and parts[0] in landing_layout.SOURCES and not any(p.startswith(".") for p in parts):
                 modified_ns = int(item["LastModified"].timestamp() * 1_000_000_000)
                 found.append(LandingFileStat("/".join(parts), item["Size"], modified_ns))
         return sorted(found, key=lambda f: f.relative_path)

@@ -12,11 +12,11 @@ from deltalake import DeltaTable
 
 from healthcare_dataops.definitions import defs as project
 from healthcare_dataops.defs.automation.jobs import daily_pipeline_job
-from healthcare_dataops.defs.ml.patient_risk_scores import PATIENT_RISK_SCORES
-from healthcare_dataops.defs.ml.risk_model import RISK_MODEL
+from healthcare_dataops.defs.model.retrain_job import retrain_job
+from healthcare_dataops.defs.model.risk_model import RISK_MODEL
 from healthcare_dataops.defs.monitoring.feature_drift_report import FEATURE_DRIFT_REPORT
 from healthcare_dataops.defs.monitoring.feature_drift_sensor import feature_drift_sensor
-from healthcare_dataops.defs.monitoring.jobs import retrain_job
+from healthcare_dataops.defs.scores.patient_risk_scores import PATIENT_RISK_SCORES
 from healthcare_dataops.ml import registry
 from healthcare_dataops.resources import (
     LakehouseResource,

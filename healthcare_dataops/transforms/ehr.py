@@ -10,7 +10,7 @@ from __future__ import annotations
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
-from healthcare_dataops.lakehouse.silver import DETAIL, REASON, SilverTable, detail
+from healthcare_dataops.lakehouse.silver_writer import DETAIL, REASON, SilverTable, detail
 from healthcare_dataops.privacy import (
     age_band,
     birth_year,

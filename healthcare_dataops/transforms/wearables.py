@@ -10,7 +10,7 @@ from __future__ import annotations
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
-from healthcare_dataops.lakehouse.silver import DETAIL, REASON, SilverTable, detail
+from healthcare_dataops.lakehouse.silver_writer import DETAIL, REASON, SilverTable, detail
 from healthcare_dataops.privacy import pseudonym, shift_days, shift_timestamp
 from healthcare_dataops.transforms.columns import reason, to_double
 from healthcare_dataops.transforms.timestamps import apple_health_timestamp, iso_timestamp

@@ -23,7 +23,7 @@ from pyspark.sql import functions as F
 
 from healthcare_dataops.benchmark import duckdb_baseline
 from healthcare_dataops.cli import main as cli_main
-from healthcare_dataops.lakehouse.silver import outcomes
+from healthcare_dataops.lakehouse.silver_writer import outcomes
 from healthcare_dataops.transforms import features, wearables
 from healthcare_dataops_tests.dagster_helpers import BRONZE_ASSETS, materialize_days
 from healthcare_dataops_tests.transforms.parity import CONFORMED, from_parquet, read_bronze

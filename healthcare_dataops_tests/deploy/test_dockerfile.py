@@ -313,6 +313,19 @@ def test_image_and_ci_install_with_the_same_lock(image):
     assert "pyproject.toml" in stamp_line and image_lock in stamp_line, stamp_line
 
 
+def test_the_image_installs_only_the_runtime(image):
+    """The benchmark is a development tool (its extra is not installed in the image): it is
+    removed before the install, and nothing the runtime imports reaches for it."""
+    words = image.pip_install()
+    assert words[:3] == ["rm", "-rf", "healthcare_dataops/benchmark"], words
+    assert words[-1] == ".", "the image installs the package without extras"
+    package = REPO_ROOT / "healthcare_dataops"
+    reaching = [str(path.relative_to(package)) for path in package.rglob("*.py")
+                if "benchmark" not in path.relative_to(package).parts
+                and re.search(r"^\s*(from|import) healthcare_dataops\.benchmark", path.read_text(), re.M)]
+    assert not reaching, f"the runtime imports the benchmark: {reaching}"
+
+
 def test_lock_pins_every_dependency_at_pyproject_s_version(image):
     lock = REPO_ROOT / lock_option(image.pip_install())
     pins = read_lock(lock)

@@ -6,7 +6,7 @@ import json
 import re
 
 from healthcare_dataops.formats.records import EHR_COLUMNS, ENROLLMENT_COLUMNS
-from healthcare_dataops.landing_zone import (
+from healthcare_dataops.landing_layout import (
     EHR_TABLES,
     ENROLLMENT_FILE_NAME,
     delivery_day_of,

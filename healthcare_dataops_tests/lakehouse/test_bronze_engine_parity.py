@@ -15,14 +15,14 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from healthcare_dataops import landing_zone as layout
-from healthcare_dataops.defs.wearables.bronze import (
+from healthcare_dataops import landing_layout as layout
+from healthcare_dataops.defs.bronze.wearables import (
     WEARABLE_ENROLLMENTS_RAW,
     WEARABLE_QUARANTINE,
     WEARABLE_READINGS_RAW,
     wearable_deliveries,
 )
-from healthcare_dataops.lakehouse.bronze import BronzeWriter
+from healthcare_dataops.lakehouse.bronze_writer import BronzeWriter
 from healthcare_dataops.resources import LakehouseResource, LandingZoneResource
 from healthcare_dataops_tests.dagster_helpers import read_table
 

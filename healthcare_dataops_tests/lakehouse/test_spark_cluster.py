@@ -32,7 +32,7 @@ import pytest
 from pyspark.sql import DataFrame, SparkSession
 
 from healthcare_dataops import settings
-from healthcare_dataops.lakehouse.silver import outcomes
+from healthcare_dataops.lakehouse.silver_writer import outcomes
 from healthcare_dataops.resources import build_resources
 from healthcare_dataops_tests.transforms import parity
 

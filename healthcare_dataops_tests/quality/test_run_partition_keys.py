@@ -35,7 +35,7 @@ def devices() -> None:
 def recorder(asset, seen: dict[str, object]) -> dg.AssetChecksDefinition:
     @dg.asset_check(asset=asset, name="records_partitions")
     def _check(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
-        seen["keys"] = run_partition_keys(context)
+        seen["keys"] = run_partition_keys(context, asset.partitions_def)
         return dg.AssetCheckResult(passed=True)
 
     return _check
@@ -45,14 +45,14 @@ def test_a_single_run_backfill_check_sees_every_day_of_the_range(tmp_path):
     loaded: list[list[str]] = []
 
     def load_days(context, tables: TableFolder) -> FrameBatch:
-        days = run_partition_keys(context)
+        days = run_partition_keys(context, DAYS)
         loaded.append(days)
         return FrameBatch(pandas.concat(pandas.read_parquet(tables.path(f"readings-{day}")) for day in days))
 
     checks = gx_table_checks(
         asset=readings.key, table_name="readings", batch=load_days,
         critical=lambda context: [gxe.ExpectColumnValuesToBeBetween(column="heart_rate", min_value=20, max_value=250)],
-        warnings=lambda context: [],
+        warnings=lambda context: [], partitions_def=DAYS,
     )
     result = dg.materialize(
         [readings, checks], resources={"tables": TableFolder(root=str(tmp_path))}, tags=RANGE_TAGS

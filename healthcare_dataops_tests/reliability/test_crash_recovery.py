@@ -19,10 +19,10 @@ import pytest
 from deltalake import DeltaTable
 
 from healthcare_dataops.cli import main as cli
-from healthcare_dataops.defs.ml.patient_risk_scores import patient_risk_scores
-from healthcare_dataops.defs.ml.risk_model import risk_model
-from healthcare_dataops.defs.wearables.bronze import wearable_bronze
-from healthcare_dataops.defs.wearables.silver import wearable_readings_silver
+from healthcare_dataops.defs.bronze.wearables import wearable_bronze
+from healthcare_dataops.defs.model.risk_model import risk_model
+from healthcare_dataops.defs.scores.patient_risk_scores import patient_risk_scores
+from healthcare_dataops.defs.silver.wearables import wearable_readings_silver
 from healthcare_dataops.ml import registry
 from healthcare_dataops.resources import MlflowResource
 from healthcare_dataops_tests.dagster_helpers import lakehouse_assets, materialize_days

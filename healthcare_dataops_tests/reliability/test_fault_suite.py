@@ -17,8 +17,8 @@ import pytest
 from deltalake import DeltaTable
 
 from healthcare_dataops.cli import main
-from healthcare_dataops.generate import fault_report
 from healthcare_dataops.generate.faults import KINDS
+from healthcare_dataops_tests.reliability import fault_report
 
 from ..artifacts import artifact_folder
 from ..dagster_helpers import lakehouse_assets, materialize_days

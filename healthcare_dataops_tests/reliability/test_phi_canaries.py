@@ -21,9 +21,9 @@ from dagster._serdes import serialize_value
 from deltalake import DeltaTable
 
 from healthcare_dataops.cli import main as cli
-from healthcare_dataops.defs.ml.patient_risk_scores import patient_risk_scores
-from healthcare_dataops.defs.ml.risk_model import risk_model
+from healthcare_dataops.defs.model.risk_model import risk_model
 from healthcare_dataops.defs.monitoring.feature_drift_report import feature_drift_report
+from healthcare_dataops.defs.scores.patient_risk_scores import patient_risk_scores
 from healthcare_dataops.generate import runner
 from healthcare_dataops.privacy.keys import PSEUDONYM_KEY_ENV
 from healthcare_dataops.resources import build_resources

@@ -25,14 +25,14 @@ from pyspark.sql import functions as F
 
 from healthcare_dataops import reference
 from healthcare_dataops.cli import main as cli_main
-from healthcare_dataops.defs.ehr.bronze import EHR_BRONZE_TABLES
-from healthcare_dataops.defs.labs.bronze import LAB_RESULTS_RAW
-from healthcare_dataops.defs.wearables.bronze import (
+from healthcare_dataops.defs.bronze.ehr import EHR_BRONZE_TABLES
+from healthcare_dataops.defs.bronze.labs import LAB_RESULTS_RAW
+from healthcare_dataops.defs.bronze.wearables import (
     WEARABLE_ENROLLMENTS_RAW,
     WEARABLE_READINGS_RAW,
 )
-from healthcare_dataops.lakehouse.bronze import BronzeTable
-from healthcare_dataops.lakehouse.silver import REASON, SilverTable, outcomes
+from healthcare_dataops.lakehouse.bronze_writer import BronzeTable
+from healthcare_dataops.lakehouse.silver_writer import REASON, SilverTable, outcomes
 from healthcare_dataops.privacy.keys import DEVELOPMENT_KEY, key_bytes
 from healthcare_dataops.transforms import ehr, features, labs, wearables
 from healthcare_dataops_tests.dagster_helpers import (

@@ -35,7 +35,7 @@ import pytest
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
-from healthcare_dataops.lakehouse.silver import outcomes
+from healthcare_dataops.lakehouse.silver_writer import outcomes
 from healthcare_dataops.transforms import features
 from healthcare_dataops_tests.dagster_helpers import (
     BRONZE_ASSETS,

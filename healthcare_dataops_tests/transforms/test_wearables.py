@@ -6,7 +6,7 @@ import pytest
 
 from healthcare_dataops import reference
 from healthcare_dataops.formats.records import WEARABLE_READING_COLUMNS
-from healthcare_dataops.lakehouse.silver import REASON
+from healthcare_dataops.lakehouse.silver_writer import REASON
 from healthcare_dataops.privacy import DEVELOPMENT_KEY, key_bytes, pseudonym_of
 from healthcare_dataops.transforms.wearables import conform_readings
 

@@ -7,9 +7,10 @@ retraining is decided by the drift sensor and the weekly schedule (``retrain_job
 import dagster as dg
 
 from healthcare_dataops.defs.monitoring.feature_drift_report import FEATURE_DRIFT_REPORT
-from healthcare_dataops.defs.retries import IO_RETRY_POLICY
+from healthcare_dataops.lib.asset_specs import BRONZE, GOLD, SILVER
+from healthcare_dataops.lib.retries import IO_RETRY_POLICY
 
-DAILY_PIPELINE_SELECTION = dg.AssetSelection.groups("bronze", "silver", "gold") | dg.AssetSelection.assets(
+DAILY_PIPELINE_SELECTION = dg.AssetSelection.groups(BRONZE, SILVER, GOLD) | dg.AssetSelection.assets(
     # Its key, not the asset: a definition imported here would be loaded twice from defs/.
     FEATURE_DRIFT_REPORT
 )

@@ -13,8 +13,8 @@ import dagster as dg
 
 from healthcare_dataops import settings
 from healthcare_dataops.defs.automation.jobs import daily_pipeline_job
-from healthcare_dataops.defs.monitoring.jobs import retrain_job
-from healthcare_dataops.defs.partitions import delivery_day_partitions
+from healthcare_dataops.defs.model.retrain_job import retrain_job
+from healthcare_dataops.lib.partitions import delivery_day_partitions
 
 HOSPITAL_TIMEZONE = settings.hospital_timezone()
 

@@ -9,15 +9,15 @@ import dagster as dg
 from deltalake.exceptions import TableNotFoundError
 from pydantic import Field
 
-from healthcare_dataops.defs.features.assets import PATIENT_FEATURES
-from healthcare_dataops.defs.ml.patient_risk_scores import PATIENT_RISK_SCORES
-from healthcare_dataops.defs.ml.risk_model import RISK_MODEL
-from healthcare_dataops.defs.retries import IO_RETRY_POLICY
-from healthcare_dataops.defs.silver_assets import PATIENTS
+from healthcare_dataops.defs.gold.patient_features import PATIENT_FEATURES
+from healthcare_dataops.defs.model.risk_model import RISK_MODEL
+from healthcare_dataops.defs.scores.patient_risk_scores import PATIENT_RISK_SCORES
 from healthcare_dataops.lakehouse import delta_tables, spark_tables
 from healthcare_dataops.lib.automation import whole_history
+from healthcare_dataops.lib.retries import IO_RETRY_POLICY
+from healthcare_dataops.lib.silver_assets import PATIENTS
 from healthcare_dataops.ml import lineage, registry
-from healthcare_dataops.monitoring import drift, performance, report_store
+from healthcare_dataops.model_health import drift, performance, report_store
 from healthcare_dataops.resources import LakehouseResource, MlflowResource
 
 FEATURE_DRIFT_REPORT = "feature_drift_report"

@@ -6,12 +6,12 @@ import json
 import dagster as dg
 
 from healthcare_dataops import settings
+from healthcare_dataops.defs.model.retrain_job import retrain_job
 from healthcare_dataops.defs.monitoring.cooldown import (
     RETRAIN_COOLDOWN_HOURS,
     retrain_cooldown,
 )
 from healthcare_dataops.defs.monitoring.feature_drift_report import DELIVERY_DAY, FEATURE_DRIFT_REPORT
-from healthcare_dataops.defs.monitoring.jobs import retrain_job
 
 DRIFT_SHARE_TAG = "healthcare_dataops/drift_share"
 DRIFT_REPORT_RUN_TAG = "healthcare_dataops/drift_report_run"

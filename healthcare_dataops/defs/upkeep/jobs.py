@@ -2,8 +2,8 @@
 
 import dagster as dg
 
-from healthcare_dataops.defs.retries import IO_RETRY_POLICY
 from healthcare_dataops.defs.upkeep.ops import model_lineage_versions, upkeep_lakehouse_tables
+from healthcare_dataops.lib.retries import IO_RETRY_POLICY
 
 
 @dg.job(

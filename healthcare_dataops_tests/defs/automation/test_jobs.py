@@ -4,8 +4,8 @@ import dagster as dg
 
 from healthcare_dataops.definitions import defs
 from healthcare_dataops.defs.automation.jobs import daily_pipeline_job
-from healthcare_dataops.defs.partitions import delivery_day_partitions
-from healthcare_dataops.defs.retries import IO_RETRY_POLICY
+from healthcare_dataops.lib.partitions import delivery_day_partitions
+from healthcare_dataops.lib.retries import IO_RETRY_POLICY
 from healthcare_dataops.resources import build_resources
 
 DRIFT_REPORT = dg.AssetKey("feature_drift_report")

@@ -9,7 +9,7 @@ import dagster as dg
 import pytest
 
 from healthcare_dataops.defs.automation.run_failure_sensor import ALERT_WEBHOOK_URL, run_failure_sensor
-from healthcare_dataops.defs.partitions import delivery_day_partitions
+from healthcare_dataops.lib.partitions import delivery_day_partitions
 
 
 @dg.asset(partitions_def=delivery_day_partitions)

@@ -11,7 +11,7 @@ from dagster._core.storage.tags import (
     ASSET_PARTITION_RANGE_START_TAG,
 )
 
-from healthcare_dataops.defs.ml.risk_model import risk_model
+from healthcare_dataops.defs.model.risk_model import risk_model
 from healthcare_dataops.defs.monitoring.feature_drift_report import (
     FEATURE_DRIFT_REPORT,
     feature_drift_report,

@@ -12,10 +12,10 @@ from mlflow import MlflowClient
 from healthcare_dataops.ml import registry, scoring
 from healthcare_dataops.ml.evaluation import auroc
 from healthcare_dataops.ml.training import predict_risk
-from healthcare_dataops.monitoring.drift import current_window
+from healthcare_dataops.model_health.drift import current_window
 from healthcare_dataops_tests.defs.monitoring import lakehouse_with_champion as lake
 from healthcare_dataops_tests.ml import synthetic_features
-from healthcare_dataops_tests.monitoring.drifted_features import DRIFTED, drift_newest
+from healthcare_dataops_tests.model_health.drifted_features import DRIFTED, drift_newest
 
 STEADY_DAY = "2026-01-20"
 DRIFT_RANGE = ("2026-01-21", "2026-01-23")

@@ -9,8 +9,8 @@ import time
 import dagster as dg
 import pytest
 
-from healthcare_dataops.defs.ml.patient_risk_scores import patient_risk_scores
-from healthcare_dataops.defs.ml.risk_model import risk_model
+from healthcare_dataops.defs.model.retrain_job import retrain_job
+from healthcare_dataops.defs.model.risk_model import risk_model
 from healthcare_dataops.defs.monitoring.cooldown import (
     RETRAIN_COOLDOWN_HOURS,
     retrain_cooldown,
@@ -21,13 +21,13 @@ from healthcare_dataops.defs.monitoring.feature_drift_sensor import (
     drift_retrain_requests,
     feature_drift_sensor,
 )
-from healthcare_dataops.defs.monitoring.jobs import retrain_job
-from healthcare_dataops.defs.partitions import delivery_day_partitions
+from healthcare_dataops.defs.scores.patient_risk_scores import patient_risk_scores
+from healthcare_dataops.lib.partitions import delivery_day_partitions
 from healthcare_dataops.resources import SparkResource
 from healthcare_dataops_tests.dagster_helpers import model_resources
 from healthcare_dataops_tests.defs.monitoring import lakehouse_with_champion as lake
 from healthcare_dataops_tests.ml import synthetic_features
-from healthcare_dataops_tests.monitoring.drifted_features import drift_newest
+from healthcare_dataops_tests.model_health.drifted_features import drift_newest
 
 
 @pytest.fixture(scope="module")

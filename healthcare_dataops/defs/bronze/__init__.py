@@ -1,0 +1,1 @@
+"""Bronze: each feed's files as delivered, one multi-asset per source."""

@@ -1,0 +1,64 @@
+"""Bronze lab results: external labs' HL7 v2 messages, one row per OBX segment."""
+
+import dagster as dg
+
+from healthcare_dataops import landing_layout as layout
+from healthcare_dataops.formats.hl7v2 import parse_hl7_file
+from healthcare_dataops.formats.records import LAB_RESULT_COLUMNS
+from healthcare_dataops.formats.unrecognised import reject_whole_file
+from healthcare_dataops.lakehouse.bronze_writer import BronzeTable, BronzeWriter, Delivery
+from healthcare_dataops.lakehouse.metadata import bronze_result, quarantine_result
+from healthcare_dataops.lib.asset_specs import BRONZE, bronze_spec, daily_table_writer
+from healthcare_dataops.resources import LakehouseResource, LandingZoneResource
+
+LAB_QUARANTINE = "lab_bronze_quarantine"
+
+LAB_RESULTS_RAW = BronzeTable(
+    name="lab_results_raw",
+    columns=LAB_RESULT_COLUMNS,
+    position_columns=("source_message", "source_segment"),
+    preview_columns=(
+        "message_type", "observation_code", "observation_text", "observation_value",
+        "units_code", "abnormal_flags", "result_status",
+    ),
+)
+
+
+def _parser_for(file_name: str):
+    if file_name.lower().endswith(layout.HL7_SUFFIXES):
+        return lambda stream, _file: parse_hl7_file(stream)
+    reason = f"not an HL7 v2 file: labs deliver {', '.join(layout.HL7_SUFFIXES)} files"
+    return lambda stream, _file: reject_whole_file(stream, reason=reason)
+
+
+@dg.multi_asset(
+    specs=[
+        bronze_spec(
+            LAB_RESULTS_RAW.name,
+            source=layout.LABS,
+            description="One row per OBX segment of the labs' HL7 v2 ORU messages, values as "
+            "delivered, with message/patient/order context and file, message and segment "
+            "position. Holds PHI (PID): only silver and later are de-identified.",
+        ),
+        bronze_spec(
+            LAB_QUARANTINE,
+            source=layout.LABS,
+            description="HL7 messages, segments and lines that could not be parsed, raw "
+            "text and reason.",
+        ),
+    ],
+    **daily_table_writer(BRONZE, layout.LABS),
+)
+def lab_bronze(
+    context: dg.AssetExecutionContext,
+    landing_zone: LandingZoneResource,
+    lakehouse: LakehouseResource,
+):
+    writer = BronzeWriter(lakehouse, landing_zone, LAB_QUARANTINE, progress=context.log.info)
+    deliveries = [
+        Delivery(day, file, _parser_for(file.name))
+        for day in context.partition_keys
+        for file in landing_zone.files(layout.LABS, day)
+    ]
+    yield bronze_result(context, writer.ingest(LAB_RESULTS_RAW, context.partition_keys, deliveries))
+    yield quarantine_result(context, LAB_QUARANTINE, writer.commit_quarantine())

@@ -1,0 +1,1 @@
+"""Gold: patient_features, one row per index admission, and its checks."""

@@ -1,0 +1,1 @@
+"""The landing zone: the sensor that turns arriving files into runs."""

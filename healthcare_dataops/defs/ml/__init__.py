@@ -1,1 +1,0 @@
-"""The readmission model and the scores it gives."""

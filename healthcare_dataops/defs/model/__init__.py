@@ -1,0 +1,1 @@
+"""The readmission model: training, gating, registration, and the job that retrains it."""

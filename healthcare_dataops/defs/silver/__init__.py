@@ -1,0 +1,1 @@
+"""Silver: each source's tables de-identified and conformed, and their checks."""
