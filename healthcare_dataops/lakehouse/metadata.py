@@ -1,7 +1,9 @@
-"""What a bronze materialization tells the UI: counts, conservation, version, schema, preview.
+"""What a materialization tells the UI: counts, conservation, version, schema, preview.
 
 A run may cover many delivery days. Counts belong to a day, so they are attached to that
-day's partition; the Delta version, schema and preview belong to the run.
+day's partition; the Delta version, schema and preview belong to the run. Every lakehouse
+table also tells a data catalog where it is, its name and its columns (``table_metadata``),
+and a silver table which bronze columns each of its columns comes from (``column_lineage``).
 """
 
 from __future__ import annotations
@@ -11,8 +13,10 @@ import re
 import dagster as dg
 import pyarrow as pa
 
+from healthcare_dataops.lakehouse import delta_tables
 from healthcare_dataops.lakehouse.bronze_writer import DayCounts, QuarantineReport, TableReport
-from healthcare_dataops.lakehouse.silver_writer import SilverBatchReport
+from healthcare_dataops.lakehouse.silver_writer import QUARANTINE_COLUMNS, Lineage, SilverBatchReport
+from healthcare_dataops.resources.lakehouse import LakehouseResource
 
 _DAGSTER_TYPES = {pa.string(): "string", pa.int64(): "int64", pa.date32(): "date"}
 # Result values may be free text (an HL7 OBX-5 of type TX or ST, a note): the preview shows
@@ -22,7 +26,9 @@ _NUMERIC = re.compile(r"[<>=^ ]{0,3}[-+]?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?")
 TEXT_WITHHELD = "(text withheld)"
 
 
-def bronze_result(context: dg.AssetExecutionContext, report: TableReport) -> dg.MaterializeResult:
+def bronze_result(
+    context: dg.AssetExecutionContext, report: TableReport, *, lakehouse: LakehouseResource
+) -> dg.MaterializeResult:
     for day, counts in report.days.items():
         context.add_asset_metadata(
             _day_metadata(counts, report.table.file_names_in_metadata),
@@ -36,10 +42,7 @@ def bronze_result(context: dg.AssetExecutionContext, report: TableReport) -> dg.
         f"{sum(len(c.files_empty) for c in report.days.values())} held no record, "
         f"{sum(len(c.files_decoded) for c in report.days.values())} read from UTF-16/32"
     )
-    metadata: dict[str, object] = {
-        "table_uri": dg.MetadataValue.path(report.uri),
-        "dagster/column_schema": column_schema(report.table.schema),
-    }
+    metadata = table_metadata(lakehouse, "bronze", report.table.name)
     if report.version is not None:
         metadata["delta_version"] = report.version
     if report.preview:
@@ -48,7 +51,7 @@ def bronze_result(context: dg.AssetExecutionContext, report: TableReport) -> dg.
 
 
 def quarantine_result(
-    context: dg.AssetExecutionContext, asset_key: str, report: QuarantineReport
+    context: dg.AssetExecutionContext, asset_key: str, report: QuarantineReport, *, lakehouse: LakehouseResource
 ) -> dg.MaterializeResult:
     for day, reasons in report.reasons_by_day.items():
         context.add_asset_metadata(
@@ -59,10 +62,40 @@ def quarantine_result(
             asset_key=asset_key,
             partition_key=day,
         )
-    metadata: dict[str, object] = {"table_uri": dg.MetadataValue.path(report.uri)}
+    metadata = table_metadata(lakehouse, "bronze", asset_key)
     if report.version is not None:
         metadata["delta_version"] = report.version
     return dg.MaterializeResult(asset_key=asset_key, metadata=metadata)
+
+
+def table_metadata(lakehouse: LakehouseResource, layer: str, table: str) -> dict[str, object]:
+    """What a data catalog reads of a lakehouse table: its URI, ``<layer>.<table>``, and its
+    columns as the Delta table holds them (read after the write; none before it exists)."""
+    uri = lakehouse.table_uri(layer, table)
+    metadata: dict[str, object] = {
+        "dagster/uri": dg.MetadataValue.path(uri),
+        "dagster/table_name": f"{layer}.{table}",
+    }
+    delta = delta_tables.open_table(uri, lakehouse.storage_options())
+    if delta is not None:
+        metadata["dagster/column_schema"] = column_schema(pa.schema(delta.schema().to_arrow()))
+    return metadata
+
+
+def column_lineage(bronze_table: str, lineage: Lineage) -> dg.TableColumnLineage:
+    """A silver table's lineage as Dagster's: a plain column name is a column of
+    ``bronze_table``, a ``(table, column)`` pair a column of another asset."""
+    return dg.TableColumnLineage(
+        deps_by_column={
+            column: [
+                dg.TableColumnDep(asset_key=dg.AssetKey(source[0]), column_name=source[1])
+                if isinstance(source, tuple)
+                else dg.TableColumnDep(asset_key=dg.AssetKey(bronze_table), column_name=source)
+                for source in sources
+            ]
+            for column, sources in lineage.items()
+        }
+    )
 
 
 def column_schema(schema: pa.Schema) -> dg.TableSchema:
@@ -116,9 +149,18 @@ def _markdown_table(rows: list[dict[str, str | None]]) -> str:
 
 
 def silver_results(
-    context: dg.AssetExecutionContext, report: SilverBatchReport, *, engine_startup_seconds: float | None
+    context: dg.AssetExecutionContext,
+    report: SilverBatchReport,
+    *,
+    lakehouse: LakehouseResource,
+    bronze_table: str,
+    lineage: Lineage,
+    engine_startup_seconds: float | None,
 ) -> list[dg.MaterializeResult]:
-    """The silver table's and its quarantine's results; counts go to each day's partition."""
+    """The silver table's and its quarantine's results; counts go to each day's partition.
+
+    ``lineage``: the silver table's columns → the ``bronze_table`` columns they come from; the
+    quarantine's columns of the same name (``patient_id``, provenance) come from the same."""
     table, quarantine = report.table.name, report.table.quarantine_name
     for day, outcome in report.days.items():
         context.add_asset_metadata(
@@ -146,11 +188,23 @@ def silver_results(
     run_level: dict[str, object] = {"step_seconds": round(report.seconds, 3)}
     if engine_startup_seconds is not None:
         run_level["engine_startup_seconds"] = round(engine_startup_seconds, 3)
+    quarantine_lineage = {c: lineage[c] for c in QUARANTINE_COLUMNS if c in lineage}
     return [
         dg.MaterializeResult(
-            asset_key=table, metadata={**run_level, "delta_version": report.version}
+            asset_key=table,
+            metadata={
+                **run_level,
+                "delta_version": report.version,
+                **table_metadata(lakehouse, "silver", table),
+                "dagster/column_lineage": column_lineage(bronze_table, lineage),
+            },
         ),
         dg.MaterializeResult(
-            asset_key=quarantine, metadata={"delta_version": report.quarantine_version}
+            asset_key=quarantine,
+            metadata={
+                "delta_version": report.quarantine_version,
+                **table_metadata(lakehouse, "silver", quarantine),
+                "dagster/column_lineage": column_lineage(bronze_table, quarantine_lineage),
+            },
         ),
     ]

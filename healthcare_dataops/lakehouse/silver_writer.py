@@ -12,7 +12,7 @@ merges the written rows into the silver table, so conservation can be checked: b
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from pyspark.sql import Column, DataFrame, Window
@@ -24,6 +24,9 @@ REASON = "quarantine_reason"
 DETAIL = "quarantine_detail"
 LINEAGE = ("source_file_sha256", "source_position", "delivery_date")
 QUARANTINE_COLUMNS = ("source_table", "patient_id", "reason", "detail", *LINEAGE)
+# Column lineage: each silver column → what it is derived from, a column of its bronze table
+# by name, or a column of another of its inputs as (table, column).
+Lineage = Mapping[str, Sequence[str | tuple[str, str]]]
 
 
 @dataclass(frozen=True)

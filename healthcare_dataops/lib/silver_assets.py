@@ -7,7 +7,7 @@ each chunk through ``write_batch``.
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import dagster as dg
 from pyspark.sql import DataFrame, SparkSession
@@ -16,6 +16,7 @@ from healthcare_dataops.lakehouse import spark_tables, storage
 from healthcare_dataops.lakehouse.chunks import ChunkProgress, day_chunks
 from healthcare_dataops.lakehouse.metadata import silver_results
 from healthcare_dataops.lakehouse.silver_writer import (
+    Lineage,
     SilverTable,
     merge_reports,
     require_known_patients,
@@ -59,6 +60,9 @@ class SilverBuild:
     other_deps: tuple[str, ...] = ()
     # Rows must point at a patient in silver ``patients``; orphans are quarantined.
     needs_known_patient: bool = True
+    # Each column of ``table`` → the ``bronze_table`` columns (or (table, column) of one of
+    # ``other_deps``) it is derived from, declared beside the transform: a catalog's lineage.
+    lineage: Lineage = field(default_factory=dict)
 
 
 def silver_multi_asset(build: SilverBuild) -> dg.AssetsDefinition:
@@ -116,6 +120,7 @@ def silver_multi_asset(build: SilverBuild) -> dg.AssetsDefinition:
             finally:
                 storage.remove_tree(staging)
             progress.committed(days, f"{sum(r.total('written') for r in reports):,} rows written")
-        yield from silver_results(context, merge_reports(reports), engine_startup_seconds=spark.startup_seconds)
+        yield from silver_results(context, merge_reports(reports), lakehouse=lakehouse, bronze_table=build.bronze_table,
+                                  lineage=build.lineage, engine_startup_seconds=spark.startup_seconds)
 
     return _silver

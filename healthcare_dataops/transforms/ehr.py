@@ -10,7 +10,7 @@ from __future__ import annotations
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
-from healthcare_dataops.lakehouse.silver_writer import DETAIL, REASON, SilverTable, detail
+from healthcare_dataops.lakehouse.silver_writer import DETAIL, REASON, Lineage, SilverTable, detail
 from healthcare_dataops.privacy import (
     age_band,
     birth_year,
@@ -61,6 +61,15 @@ OBSERVATIONS = SilverTable(
 )
 
 
+# Column lineage (silver column → bronze columns), beside each transform: what a data catalog
+# shows. Dates are shifted by a per-patient offset, so a shifted date also comes from PATIENT.
+_PROVENANCE: Lineage = {
+    "source_file_sha256": ("source_file_sha256",),
+    "source_position": ("source_line",),
+    "delivery_date": ("delivery_date",),
+}
+
+
 def _lineage() -> list[Column]:
     return [
         F.col("source_file_sha256"),
@@ -78,6 +87,21 @@ def _ids(frame: DataFrame, key: bytes, *, patient: str = "patient") -> DataFrame
 
 def _date(text: Column) -> Column:
     return F.to_date(iso_timestamp(text))
+
+
+PATIENTS_LINEAGE: Lineage = {
+    "patient_id": ("id",),
+    "sex": ("gender",),
+    # Age as of the export day: none for 90+.
+    "birth_year": ("birthdate", "delivery_date"),
+    "age_band": ("birthdate", "delivery_date"),
+    "race": ("race",),
+    "ethnicity": ("ethnicity",),
+    "state": ("state",),
+    "zip3": ("zip",),
+    "is_deceased": ("deathdate",),
+    **_PROVENANCE,
+}
 
 
 def conform_patients(raw: DataFrame, key: bytes) -> DataFrame:
@@ -102,6 +126,20 @@ def conform_patients(raw: DataFrame, key: bytes) -> DataFrame:
         ).alias(REASON),
         detail(has_birthdate=F.col("birthdate").isNotNull(), gender=sex).alias(DETAIL),
     )
+
+
+ENCOUNTERS_LINEAGE: Lineage = {
+    "encounter_id": ("id",),
+    "patient_id": ("patient",),
+    "encounter_class": ("encounterclass",),
+    "code": ("code",),
+    "description": ("description",),
+    "reason_code": ("reasoncode",),
+    "start_at": ("start", "patient"),
+    "end_at": ("stop", "patient"),
+    "length_of_stay_hours": ("start", "stop"),
+    **_PROVENANCE,
+}
 
 
 def conform_encounters(raw: DataFrame, key: bytes) -> DataFrame:
@@ -131,6 +169,18 @@ def conform_encounters(raw: DataFrame, key: bytes) -> DataFrame:
     )
 
 
+CONDITIONS_LINEAGE: Lineage = {
+    "patient_id": ("patient",),
+    "encounter_id": ("encounter",),
+    "system": ("system",),
+    "code": ("code",),
+    "description": ("description",),
+    "onset_date": ("start", "patient"),
+    "resolved_date": ("stop", "patient"),
+    **_PROVENANCE,
+}
+
+
 def conform_conditions(raw: DataFrame, key: bytes) -> DataFrame:
     rows = _ids(raw, key)
     onset, resolved = _date(F.col("start")), _date(F.col("stop"))
@@ -151,6 +201,18 @@ def conform_conditions(raw: DataFrame, key: bytes) -> DataFrame:
         ).alias(REASON),
         detail(code=F.col("code")).alias(DETAIL),
     )
+
+
+MEDICATIONS_LINEAGE: Lineage = {
+    "patient_id": ("patient",),
+    "encounter_id": ("encounter",),
+    "code": ("code",),
+    "description": ("description",),
+    "start_at": ("start", "patient"),
+    "stop_at": ("stop", "patient"),
+    "dispenses": ("dispenses",),
+    **_PROVENANCE,
+}
 
 
 def conform_medications(raw: DataFrame, key: bytes) -> DataFrame:
@@ -175,6 +237,19 @@ def conform_medications(raw: DataFrame, key: bytes) -> DataFrame:
         ).alias(REASON),
         detail(code=F.col("code")).alias(DETAIL),
     )
+
+
+OBSERVATIONS_LINEAGE: Lineage = {
+    "patient_id": ("patient",),
+    "encounter_id": ("encounter",),
+    "category": ("category",),
+    "loinc_code": ("code",),
+    "description": ("description",),
+    "value": ("value",),
+    "unit": ("units",),
+    "observed_at": ("date", "patient"),
+    **_PROVENANCE,
+}
 
 
 def conform_observations(raw: DataFrame, key: bytes) -> DataFrame:

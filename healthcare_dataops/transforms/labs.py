@@ -5,7 +5,7 @@ from __future__ import annotations
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from healthcare_dataops.lakehouse.silver_writer import DETAIL, REASON, SilverTable, detail
+from healthcare_dataops.lakehouse.silver_writer import DETAIL, REASON, Lineage, SilverTable, detail
 from healthcare_dataops.privacy import pseudonym, shift_days, shift_timestamp
 from healthcare_dataops.transforms.columns import first_component, reason, to_double
 from healthcare_dataops.transforms.timestamps import hl7_timestamp
@@ -30,6 +30,33 @@ LAB_RESULTS = SilverTable(
     ),
     keys=("message_key", "obx_set_id", "loinc_code"),
 )
+
+
+# Column lineage (silver column → bronze OBX row columns): the analyte comes from the LOINC
+# code, the canonical unit and value from the analyte's conversion of the delivered unit, and
+# the observation time is shifted per patient.
+_CONVERSION = ("observation_code", "units_code")
+LAB_RESULTS_LINEAGE: Lineage = {
+    "patient_id": ("patient_mrn",),
+    "lab": ("sending_facility",),
+    "analyte": ("observation_code",),
+    "loinc_code": ("observation_code",),
+    "loinc_text": ("observation_text",),
+    "value": ("observation_value", "value_type", *_CONVERSION),
+    "unit": _CONVERSION,
+    "value_as_delivered": ("observation_value", "value_type"),
+    "unit_as_delivered": ("units_code",),
+    "reference_low": ("reference_range", *_CONVERSION),
+    "reference_high": ("reference_range", *_CONVERSION),
+    "abnormal_flag": ("abnormal_flags",),
+    "result_status": ("result_status",),
+    "observed_at": ("observation_datetime", "order_observation_datetime", "message_datetime", "patient_mrn"),
+    "message_key": ("sending_facility", "message_control_id"),
+    "obx_set_id": ("obx_set_id",),
+    "source_file_sha256": ("source_file_sha256",),
+    "source_position": ("source_message", "source_segment"),
+    "delivery_date": ("delivery_date",),
+}
 
 
 def conform_lab_results(

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
-from healthcare_dataops.lakehouse.silver_writer import DETAIL, REASON, SilverTable, detail
+from healthcare_dataops.lakehouse.silver_writer import DETAIL, REASON, Lineage, SilverTable, detail
 from healthcare_dataops.privacy import pseudonym, shift_days, shift_timestamp
 from healthcare_dataops.transforms.columns import reason, to_double
 from healthcare_dataops.transforms.timestamps import apple_health_timestamp, iso_timestamp
@@ -45,6 +45,34 @@ VITALS_COLUMNS = (
     "heart_rate_max", "heart_rate_readings", "steps", "spo2_min", "spo2_mean",
     "sleep_minutes", "resting_heart_rate", "last_delivery_date",
 )
+
+
+# Column lineage (silver column → bronze columns), beside each transform. A reading's patient is
+# its device's owner in silver device_enrollments, whose pseudonym also shifts its times.
+ENROLLMENTS_LINEAGE: Lineage = {
+    "device_id": ("device_id",),
+    "patient_id": ("patient_mrn",),
+    "device_model": ("device_model",),
+    "enrolled_at": ("enrolled_at", "patient_mrn"),
+    "source_file_sha256": ("source_file_sha256",),
+    "source_position": ("source_line",),
+    "delivery_date": ("delivery_date",),
+}
+_OWNER = ("device_id", (DEVICE_ENROLLMENTS.name, "patient_id"))
+_START = ("effective_date_time", "start_date_time", "source_format", *_OWNER)
+READINGS_LINEAGE: Lineage = {
+    "device_id": ("device_id",),
+    "patient_id": _OWNER,
+    "measure": ("measure", "unit"),
+    "value": ("value", "measure", "unit"),
+    "unit": ("measure", "unit"),
+    "measured_at": _START,
+    "measured_end_at": ("end_date_time", "source_format", *_OWNER),
+    "measured_date": _START,
+    "source_file_sha256": ("source_file_sha256",),
+    "source_position": ("source_record",),
+    "delivery_date": ("delivery_date",),
+}
 
 
 def conform_enrollments(raw: DataFrame, key: bytes) -> DataFrame:

@@ -424,7 +424,10 @@ def code_server(image, container) -> Iterator[subprocess.Popen]:
             time.sleep(0.5)
         yield process
     finally:
-        for sig, grace in ((signal.SIGTERM, 30), (signal.SIGKILL, 10)):
+        # Five seconds, then SIGKILL: a server whose test runner was started in the background
+        # inherits an ignored SIGINT and SIGTERM (servers.py says the same), and nothing of
+        # its is read after the tests.
+        for sig, grace in ((signal.SIGTERM, 5), (signal.SIGKILL, 10)):
             try:
                 os.killpg(process.pid, sig)
             except ProcessLookupError:

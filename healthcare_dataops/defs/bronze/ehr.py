@@ -81,5 +81,5 @@ def ehr_bronze(
             for file in files
             if file.name == f"{name}.csv"
         ]
-        yield bronze_result(context, writer.ingest(table, context.partition_keys, deliveries))
-    yield quarantine_result(context, EHR_QUARANTINE, writer.commit_quarantine())
+        yield bronze_result(context, writer.ingest(table, context.partition_keys, deliveries), lakehouse=lakehouse)
+    yield quarantine_result(context, EHR_QUARANTINE, writer.commit_quarantine(), lakehouse=lakehouse)

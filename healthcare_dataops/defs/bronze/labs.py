@@ -60,5 +60,6 @@ def lab_bronze(
         for day in context.partition_keys
         for file in landing_zone.files(layout.LABS, day)
     ]
-    yield bronze_result(context, writer.ingest(LAB_RESULTS_RAW, context.partition_keys, deliveries))
-    yield quarantine_result(context, LAB_QUARANTINE, writer.commit_quarantine())
+    report = writer.ingest(LAB_RESULTS_RAW, context.partition_keys, deliveries)
+    yield bronze_result(context, report, lakehouse=lakehouse)
+    yield quarantine_result(context, LAB_QUARANTINE, writer.commit_quarantine(), lakehouse=lakehouse)

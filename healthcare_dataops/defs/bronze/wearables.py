@@ -87,8 +87,8 @@ def wearable_bronze(
                           engine_parallelism=spark.parallelism, progress=context.log.info)
     readings, enrollments = wearable_deliveries(landing_zone, context.partition_keys)
     for table, deliveries in ((WEARABLE_READINGS_RAW, readings), (WEARABLE_ENROLLMENTS_RAW, enrollments)):
-        yield bronze_result(context, writer.ingest(table, context.partition_keys, deliveries))
-    yield quarantine_result(context, WEARABLE_QUARANTINE, writer.commit_quarantine())
+        yield bronze_result(context, writer.ingest(table, context.partition_keys, deliveries), lakehouse=lakehouse)
+    yield quarantine_result(context, WEARABLE_QUARANTINE, writer.commit_quarantine(), lakehouse=lakehouse)
 
 
 def wearable_deliveries(landing_zone: LandingZoneResource, days: list[str]) -> tuple[list[Delivery], list[Delivery]]:

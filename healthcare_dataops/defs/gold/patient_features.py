@@ -6,6 +6,7 @@ import dagster as dg
 from pyspark.sql import functions as F
 
 from healthcare_dataops.lakehouse import spark_tables
+from healthcare_dataops.lakehouse.metadata import table_metadata
 from healthcare_dataops.lib.asset_specs import GOLD
 from healthcare_dataops.lib.automation import whole_history
 from healthcare_dataops.lib.pools import GOLD_TABLES
@@ -46,7 +47,7 @@ def patient_features(context: dg.AssetExecutionContext, spark: SparkResource, la
     rows = features.patient_features(
         silver["encounters"], silver["patients"], silver["conditions"], silver["lab_results"], silver["wearable_vitals"]
     )
-    uri = lakehouse.table_uri("gold", PATIENT_FEATURES)
+    uri = lakehouse.table_uri(GOLD, PATIENT_FEATURES)
     rows.write.format("delta").mode("overwrite").option("overwriteSchema", "true").save(uri)
     written = spark_tables.read(session, uri)
     stats = written.agg(
@@ -62,5 +63,6 @@ def patient_features(context: dg.AssetExecutionContext, spark: SparkResource, la
             "label_prevalence": float(stats["prevalence"] or 0.0),
             "delta_version": spark_tables.version(uri),
             "step_seconds": round(time.perf_counter() - started, 3),
+            **table_metadata(lakehouse, GOLD, PATIENT_FEATURES),
         },
     )

@@ -9,6 +9,7 @@ from pyspark.sql import functions as F
 from healthcare_dataops import settings
 from healthcare_dataops.defs.model.risk_model import RISK_MODEL
 from healthcare_dataops.lakehouse import delta_tables, spark_tables
+from healthcare_dataops.lakehouse.metadata import table_metadata
 from healthcare_dataops.lib.automation import scores_of_every_updated_day
 from healthcare_dataops.lib.partitions import delivery_day_partitions
 from healthcare_dataops.lib.pools import GOLD_TABLES
@@ -91,4 +92,6 @@ def patient_risk_scores(
         partition_key=day.isoformat(),
     )
     # The other days of a range run get no snapshot of their own: they point at the one made.
-    return dg.MaterializeResult(metadata={"scored_delivery_day": day.isoformat()})
+    return dg.MaterializeResult(
+        metadata={"scored_delivery_day": day.isoformat(), **table_metadata(lakehouse, "gold", PATIENT_RISK_SCORES)}
+    )

@@ -17,27 +17,32 @@ EHR_SILVER_BUILDS = [
         "One row per patient: pseudonymous id, sex, birth year (none for 90+), age band, "
         "race, ethnicity, state, ZIP3 (restricted ZIP3s as 000). The newest export wins.",
         needs_known_patient=False,
+        lineage=ehr.PATIENTS_LINEAGE,
     ),
     SilverBuild(
         ehr.ENCOUNTERS, EHR_BRONZE_TABLES["encounters"].name, layout.EHR,
         _ignoring_session(ehr.conform_encounters),
         "One row per encounter: class, code, UTC start/end shifted per patient, length of stay.",
+        lineage=ehr.ENCOUNTERS_LINEAGE,
     ),
     SilverBuild(
         ehr.CONDITIONS, EHR_BRONZE_TABLES["conditions"].name, layout.EHR,
         _ignoring_session(ehr.conform_conditions),
         "Diagnoses (SNOMED CT) with onset and resolution dates shifted per patient.",
+        lineage=ehr.CONDITIONS_LINEAGE,
     ),
     SilverBuild(
         ehr.MEDICATIONS, EHR_BRONZE_TABLES["medications"].name, layout.EHR,
         _ignoring_session(ehr.conform_medications),
         "Medication orders (RxNorm) with start/stop times shifted per patient.",
+        lineage=ehr.MEDICATIONS_LINEAGE,
     ),
     SilverBuild(
         ehr.OBSERVATIONS, EHR_BRONZE_TABLES["observations"].name, layout.EHR,
         _ignoring_session(ehr.conform_observations),
         "Numeric observations (LOINC vital signs and in-house labs); free-text answers, which "
         "can hold addresses, stay in bronze.",
+        lineage=ehr.OBSERVATIONS_LINEAGE,
     ),
 ]
 

@@ -4,7 +4,7 @@ from healthcare_dataops import landing_layout as layout
 from healthcare_dataops import reference
 from healthcare_dataops.defs.bronze.labs import LAB_RESULTS_RAW
 from healthcare_dataops.lib.silver_assets import SilverBuild, silver_multi_asset
-from healthcare_dataops.transforms.labs import LAB_RESULTS, conform_lab_results
+from healthcare_dataops.transforms.labs import LAB_RESULTS, LAB_RESULTS_LINEAGE, conform_lab_results
 
 
 def _conform(batch):
@@ -21,6 +21,7 @@ LAB_SILVER_BUILD = SilverBuild(
     "One row per lab result: LOINC mapped to one analyte per concept, value in the analyte's "
     "canonical UCUM unit, parsed reference range, abnormal flag, UTC observation time shifted "
     "per patient; pseudonymous patient and message ids.",
+    lineage=LAB_RESULTS_LINEAGE,
 )
 
 lab_results_silver = silver_multi_asset(LAB_SILVER_BUILD)

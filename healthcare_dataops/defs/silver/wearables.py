@@ -9,6 +9,7 @@ from healthcare_dataops import reference
 from healthcare_dataops.defs.bronze.wearables import WEARABLE_ENROLLMENTS_RAW, WEARABLE_READINGS_RAW
 from healthcare_dataops.lakehouse import spark_tables
 from healthcare_dataops.lakehouse.chunks import day_chunks
+from healthcare_dataops.lakehouse.metadata import table_metadata
 from healthcare_dataops.lib.asset_specs import SILVER, daily_table_writer
 from healthcare_dataops.lib.automation import every_updated_day
 from healthcare_dataops.lib.silver_assets import SilverBuild, silver_multi_asset
@@ -20,31 +21,31 @@ WEARABLE_VITALS = "wearable_vitals"
 VITALS_CHUNK_READINGS = 4_000_000
 VITALS_CHUNK_DAYS = 31
 
-device_enrollments_silver = silver_multi_asset(
-    SilverBuild(
-        wearables.DEVICE_ENROLLMENTS, WEARABLE_ENROLLMENTS_RAW.name, layout.WEARABLES,
-        lambda batch: wearables.conform_enrollments(batch.raw, batch.key),
-        "Which (pseudonymous) device belongs to which (pseudonymous) patient; newest wins.",
-    )
+DEVICE_ENROLLMENTS_BUILD = SilverBuild(
+    wearables.DEVICE_ENROLLMENTS, WEARABLE_ENROLLMENTS_RAW.name, layout.WEARABLES,
+    lambda batch: wearables.conform_enrollments(batch.raw, batch.key),
+    "Which (pseudonymous) device belongs to which (pseudonymous) patient; newest wins.",
+    lineage=wearables.ENROLLMENTS_LINEAGE,
+)
+WEARABLE_READINGS_BUILD = SilverBuild(
+    wearables.WEARABLE_READINGS, WEARABLE_READINGS_RAW.name, layout.WEARABLES,
+    lambda batch: wearables.conform_readings(
+        batch.raw,
+        spark_tables.read(
+            batch.session, batch.lakehouse.table_uri("silver", wearables.DEVICE_ENROLLMENTS.name)
+        ),
+        reference.wearable_measures(batch.session),
+        batch.key,
+    ),
+    "One row per wearable reading: heart rate, steps, SpO2, sleep in canonical units, UTC "
+    "time shifted per patient, on the day it was measured (late data included); "
+    "physiologically impossible values are quarantined.",
+    other_deps=(wearables.DEVICE_ENROLLMENTS.name,),
+    lineage=wearables.READINGS_LINEAGE,
 )
 
-wearable_readings_silver = silver_multi_asset(
-    SilverBuild(
-        wearables.WEARABLE_READINGS, WEARABLE_READINGS_RAW.name, layout.WEARABLES,
-        lambda batch: wearables.conform_readings(
-            batch.raw,
-            spark_tables.read(
-                batch.session, batch.lakehouse.table_uri("silver", wearables.DEVICE_ENROLLMENTS.name)
-            ),
-            reference.wearable_measures(batch.session),
-            batch.key,
-        ),
-        "One row per wearable reading: heart rate, steps, SpO2, sleep in canonical units, UTC "
-        "time shifted per patient, on the day it was measured (late data included); "
-        "physiologically impossible values are quarantined.",
-        other_deps=(wearables.DEVICE_ENROLLMENTS.name,),
-    )
-)
+device_enrollments_silver = silver_multi_asset(DEVICE_ENROLLMENTS_BUILD)
+wearable_readings_silver = silver_multi_asset(WEARABLE_READINGS_BUILD)
 
 
 @dg.asset(
@@ -93,5 +94,6 @@ def wearable_vitals(
             "measured_days_recomputed": dg.MetadataValue.json(touched),
             "dagster/row_count": sum(written.get(day, 0) for day in touched),
             "step_seconds": round(time.perf_counter() - started, 3),
+            **table_metadata(lakehouse, SILVER, WEARABLE_VITALS),
         }
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 
 import pytest
+from deltalake import DeltaTable
 
 from healthcare_dataops.cli import main as cli
 from healthcare_dataops.defs.model.risk_model import risk_model
@@ -80,3 +81,13 @@ def test_scores_come_from_the_champion_not_the_newest_version(lifecycle):
     scores = read_table(lifecycle["lakehouse"], "gold", "patient_risk_scores").to_pylist()
     assert {(row["model_name"], row["model_version"]) for row in scores} == {("readmission_risk", "1")}
     assert metadata_of(lifecycle["scored"], "patient_risk_scores", LAST_DAY)["model_version"] == "1"
+
+
+def test_scores_tell_a_catalog_their_table_uri_name_and_columns(lifecycle):
+    uri = lifecycle["lakehouse"] / "gold" / "patient_risk_scores"
+    for day in ("2026-01-02", LAST_DAY):  # every day of the range run, scored or not
+        metadata = metadata_of(lifecycle["scored"], "patient_risk_scores", day)
+        assert metadata["dagster/uri"] == str(uri)
+        assert metadata["dagster/table_name"] == "gold.patient_risk_scores"
+        columns = [c.name for c in metadata["dagster/column_schema"].columns]
+        assert columns == DeltaTable(str(uri)).schema().to_arrow().names

@@ -1,13 +1,18 @@
 """Bronze → silver through Dagster on generated feeds with every fault kind."""
 
 
+import dagster as dg
 import pyarrow.compute as pc
 import pytest
+from deltalake import DeltaTable
 
+from healthcare_dataops.lakehouse.silver_writer import QUARANTINE_COLUMNS
+from healthcare_dataops.transforms.ehr import PATIENTS
 from healthcare_dataops_tests.dagster_helpers import (
     lakehouse_assets,
     materialize_days,
     metadata_by_partition,
+    metadata_of,
     read_table,
 )
 
@@ -54,6 +59,35 @@ def test_every_bronze_row_is_silver_quarantined_or_a_removed_duplicate(silver):
         total = lambda key: sum(m[key] for m in metadata_by_partition(result, table).values())  # noqa: E731, B023
         # One run, nothing older to supersede: what was written is what the table holds.
         assert silver_rows == total("dagster/row_count"), table
+
+
+def _catalog_columns(lakehouse, layer, table, metadata) -> list[str]:
+    """Check the catalog entries of a materialization against the Delta table; its columns."""
+    uri = lakehouse / layer / table
+    assert metadata["dagster/uri"] == str(uri), table
+    assert metadata["dagster/table_name"] == f"{layer}.{table}"
+    written = DeltaTable(str(uri)).schema().to_arrow()
+    columns = [(c.name, c.type) for c in metadata["dagster/column_schema"].columns]
+    assert [name for name, _ in columns] == [f.name for f in written], table
+    return [name for name, _ in columns]
+
+
+def test_every_layer_tells_a_catalog_its_table_uri_name_and_columns(silver):
+    result, root, _ = silver
+    lakehouse = root / "lakehouse"
+    patients = metadata_by_partition(result, "patients")[LAST_DAY]
+    assert set(_catalog_columns(lakehouse, "silver", "patients", patients)) == set(PATIENTS.columns)
+    quarantine = metadata_by_partition(result, "patients_quarantine")[LAST_DAY]
+    assert set(_catalog_columns(lakehouse, "silver", "patients_quarantine", quarantine)) == set(QUARANTINE_COLUMNS)
+    _catalog_columns(lakehouse, "silver", "wearable_vitals", metadata_by_partition(result, "wearable_vitals")[LAST_DAY])
+    _catalog_columns(lakehouse, "gold", "patient_features", metadata_of(result, "patient_features"))
+    bronze = metadata_by_partition(result, "ehr_patients")[LAST_DAY]
+    assert "id" in _catalog_columns(lakehouse, "bronze", "ehr_patients", bronze)
+    assert "table_uri" not in bronze
+    # Column lineage: the pseudonym comes from the bronze Id, in the table and its quarantine.
+    id_of_bronze = [dg.TableColumnDep(asset_key=dg.AssetKey("ehr_patients"), column_name="id")]
+    assert patients["dagster/column_lineage"].deps_by_column["patient_id"] == id_of_bronze
+    assert quarantine["dagster/column_lineage"].deps_by_column["patient_id"] == id_of_bronze
 
 
 def _quarantined_at(lakehouse, table, bronze, fault):
