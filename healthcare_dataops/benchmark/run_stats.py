@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import dagster as dg
-from dagster._core.instance import InstanceRef
 
 ROW_COUNT = "dagster/row_count"
 READ_COUNTS = ("rows_in", "records_delivered")
@@ -77,7 +76,7 @@ def attach_peak_memory(stats: RunStats, samples: list[tuple[float, int]]) -> Non
 
 
 def open_instance(dagster_home: Path) -> dg.DagsterInstance:
-    return dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(dagster_home)))
+    return dg.DagsterInstance.from_config(str(dagster_home))
 
 
 def latest_run_stats(dagster_home: Path, parents: Mapping[str, Iterable[str]]) -> RunStats:

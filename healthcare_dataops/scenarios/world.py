@@ -7,7 +7,6 @@ from pathlib import Path
 
 import dagster as dg
 import pyarrow.compute as pc
-from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 from deltalake import DeltaTable
 
 from healthcare_dataops.definitions import defs as project
@@ -25,6 +24,10 @@ from healthcare_dataops.resources import (
     PseudonymizationResource,
     SparkResource,
 )
+
+# The tags of a run over a range of partitions, as the CLI's --partition-range sets them.
+ASSET_PARTITION_RANGE_START_TAG = "dagster/asset_partition_range_start"
+ASSET_PARTITION_RANGE_END_TAG = "dagster/asset_partition_range_end"
 
 
 class ScenarioWorld:
