@@ -57,11 +57,13 @@ def test_runs_are_queued_within_the_concurrency_limits(production_instance):
     assert not blocked([daily], daily), "runs overlap; their writes take turns in the pools"
 
 
-def test_every_pool_admits_one_step_at_a_time(production_instance):
-    """Writers of one table family (and retrains of the registry) serialize across runs; the
-    limit is the instance's default, so a pool added later is limited without a migration."""
+def test_every_pool_admits_one_run_at_a_time(production_instance):
+    """Runs writing one table family (or retraining into the registry) never overlap; by run,
+    as step-level claims can hand one slot to two steps; the limit is the instance's default,
+    so a pool added later is limited without a migration."""
     with dg.DagsterInstance.get() as instance:
-        assert instance.global_op_concurrency_default_limit == 1
+        pools = instance.get_concurrency_config().pool_config
+        assert (pools.pool_granularity.value, pools.default_pool_limit) == ("run", 1)
         assert instance.event_log_storage.supports_global_concurrency_limits
 
 

@@ -196,6 +196,30 @@ def test_the_asset_graph_shows_every_asset(dagster_ui: DagsterUI, asset_graph, p
     assert sorted(shown) == expected
 
 
+ASSET_POLICIES = """{ assetNodes { assetKey { path } groupName pools automationCondition { label }
+  internalFreshnessPolicy { __typename } assetChecksOrError { ... on AssetChecks { checks { name } } } } }"""
+
+
+def test_the_ui_shows_each_assets_pool_automation_freshness_and_the_drift_check(dagster_ui: DagsterUI):
+    """What the webserver serves the asset pages from (its GraphQL), for every asset."""
+    nodes = {"/".join(n["assetKey"]["path"]): n for n in dagster_ui.query(ASSET_POLICIES)["assetNodes"]}
+    for name, node in nodes.items():
+        group = node["groupName"]
+        if group in ("bronze", "silver"):
+            [pool] = node["pools"]
+            assert pool.startswith(f"{group}_") and pool.endswith("_tables"), name
+        assert (node["internalFreshnessPolicy"] or {}).get("__typename") == (
+            "TimeWindowFreshnessPolicy" if group == "bronze" else None), name
+    assert nodes["patients"]["pools"] == ["silver_ehr_tables"]
+    assert nodes["ehr_patients"]["pools"] == ["bronze_ehr_tables"]
+    assert nodes["risk_model"]["pools"] == ["model_registry"]
+    assert nodes["patients"]["automationCondition"]["label"] == "every updated day"
+    assert nodes["patient_features"]["automationCondition"]["label"] == "whole history"
+    assert nodes["ehr_patients"]["automationCondition"] is None, "bronze starts from the landing zone sensor"
+    drift_checks = [c["name"] for c in nodes["feature_drift_report"]["assetChecksOrError"]["checks"]]
+    assert drift_checks == ["features_have_not_drifted"]
+
+
 def _full_name(page, node, label: str) -> str:
     """The name in a shortened node's tooltip. The tooltip opens after a hover delay, and on a
     busy 2-core CI machine a hover has passed without one, so a hover is tried again, each try
