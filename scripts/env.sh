@@ -8,3 +8,8 @@ export MLFLOW_DISABLE_TELEMETRY=true
 # run's days then show as missing rather than failed; the run itself shows the failure.
 export DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS=true
 export PATH="$PWD/.venv/bin:$PATH"
+# Python caches each module it compiles (__pycache__ in .venv) and the install leaves that to
+# the first import (setup.sh: --no-compile). An environment that sets PYTHONDONTWRITEBYTECODE
+# (some sandboxes and CI images do) would make every process compile Dagster, Spark, GX and
+# MLflow from source again: seconds more for each CLI call, run worker, daemon and test.
+unset PYTHONDONTWRITEBYTECODE

@@ -57,7 +57,8 @@ if [ ! -f "$wanted" ] && { [ -n "$extras" ] || [ ! -f "$with_tests" ]; }; then
   echo "==> installing healthcare-dataops${extras:+ with its $extras extras} and the pinned dependencies (a few minutes the first time)"
   .venv/bin/python -m pip install --quiet --upgrade pip
   # --no-compile: byte-compiling every module of every package takes a good part of the
-  # install; Python compiles (and caches) the modules a run imports as it imports them.
+  # install; Python compiles (and caches) the modules a run imports as it imports them
+  # (env.sh lets it write that cache where the environment says not to).
   .venv/bin/python -m pip install --quiet --no-compile -c constraints.txt -e ".${extras:+[$extras]}"
   rm -f .venv/.installed-*
   touch "$wanted"

@@ -268,8 +268,8 @@ def _zoom_out_until_inside(page, viewport, graph) -> None:
     inside the view."""
     box = viewport.bounding_box()
     page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-    for _ in range(20):
-        drawn = graph.bounding_box()
+    for _ in range(30):
+        drawn = _settled_box(page, graph)
         if (drawn["y"] >= box["y"] - 1 and drawn["y"] + drawn["height"] <= box["y"] + box["height"] + 1
                 and drawn["x"] >= box["x"] - 1 and drawn["x"] + drawn["width"] <= box["x"] + box["width"] + 1):
             page.wait_for_timeout(500)
@@ -277,8 +277,20 @@ def _zoom_out_until_inside(page, viewport, graph) -> None:
         page.keyboard.down("Control")
         page.mouse.wheel(0, 60)
         page.keyboard.up("Control")
-        page.wait_for_timeout(300)
     pytest.fail(f"the asset graph does not fit the page: drawn at {graph.bounding_box()} in {box}")
+
+
+def _settled_box(page, element, polls: int = 20) -> dict:
+    """The element's box once the graph's zoom animation has stopped moving it: on a busy
+    machine one animation frame can take longer than any fixed wait."""
+    last = element.bounding_box()
+    for _ in range(polls):
+        page.wait_for_timeout(150)
+        now = element.bounding_box()
+        if now == last:
+            return now
+        last = now
+    return last
 
 
 def test_a_materialization_launched_from_the_ui_succeeds(dagster_ui: DagsterUI, page):
