@@ -392,6 +392,8 @@ def _first_file_per_hash(batches: Iterable[pa.RecordBatch]) -> dict[str, str]:
         unique = pa.Table.from_batches([batch]).group_by("source_file_sha256").aggregate([("source_file", "min")])
         for digest, path in zip(unique["source_file_sha256"].to_pylist(), unique["source_file_min"].to_pylist(),
                                 strict=True):
+            if digest is None:
+                continue  # rows that came from a broker topic, not from a file
             if digest not in first or path < first[digest]:
                 first[digest] = path
     return first

@@ -34,7 +34,9 @@ def replace_batches_where(
     """Atomically replace the rows matching ``predicate`` with ``batches``; return the version.
 
     One commit: readers see the old rows or the new ones, never both or neither, so a retried
-    step cannot duplicate rows.
+    step cannot duplicate rows. Columns of ``schema`` the table lacks are added (a table that
+    gained columns in a release, as bronze did the stream provenance ones); a column of another
+    type is still refused.
     """
     reader = pa.RecordBatchReader.from_batches(schema, iter(batches))
     try:
@@ -44,6 +46,7 @@ def replace_batches_where(
             mode="overwrite",
             predicate=predicate,
             partition_by=list(partition_by),
+            schema_mode="merge",
             storage_options=storage_options,
             commit_properties=_COMMIT,
         )

@@ -1,0 +1,25 @@
+"""The micro-batch jobs: a source's bronze asset reading its topic, then silver for the day.
+
+The same assets as the daily runs, with the bronze step's config set to read the topic
+(``TopicBatchConfig``); silver runs in the same run, so a message is in silver one run after
+it reached the broker rather than a run and an automation tick later. Keys, not the asset
+objects: a definition imported here would be loaded twice from defs/.
+"""
+
+import dagster as dg
+
+from healthcare_dataops.defs.bronze.labs import LAB_QUARANTINE, LAB_RESULTS_RAW
+from healthcare_dataops.lib.retries import IO_RETRY_POLICY
+from healthcare_dataops.transforms.labs import LAB_RESULTS
+
+LAB_BRONZE_STEP = "lab_bronze"
+
+lab_stream_job = dg.define_asset_job(
+    "lab_stream_job",
+    selection=dg.AssetSelection.assets(LAB_RESULTS_RAW.name, LAB_QUARANTINE, LAB_RESULTS.name,
+                                       LAB_RESULTS.quarantine_name),
+    config={"ops": {LAB_BRONZE_STEP: {"config": {"read_topic": True}}}},
+    op_retry_policy=IO_RETRY_POLICY,
+    description="A micro-batch of the labs topic (HL7 v2 received over MLLP) into bronze "
+    "lab_results_raw, then silver lab_results for the day, checks included.",
+)
