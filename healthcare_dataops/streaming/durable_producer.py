@@ -15,6 +15,17 @@ from dataclasses import dataclass
 import confluent_kafka
 
 
+# Errors after which an idempotent producer's session is over: it must start a new one (a new
+# producer id). librdkafka marks some fatal; a broker that answers a timed-out session's epoch
+# bump with PRODUCER_FENCED (Tansu does) leaves it refusing every record otherwise.
+_SESSION_OVER = frozenset({
+    confluent_kafka.KafkaError.PRODUCER_FENCED,
+    confluent_kafka.KafkaError.INVALID_PRODUCER_EPOCH,
+    confluent_kafka.KafkaError.UNKNOWN_PRODUCER_ID,
+    confluent_kafka.KafkaError.OUT_OF_ORDER_SEQUENCE_NUMBER,
+})
+
+
 class BrokerUnavailable(RuntimeError):
     """The record is not confirmed on the broker: it may not be there, and must be sent again."""
 
@@ -31,6 +42,8 @@ class DurableProducer:
         self._config = {**config, "error_cb": self._on_error}
         self._producer = confluent_kafka.Producer(self._config)
         self._fatal: confluent_kafka.KafkaError | None = None
+        # Replaced producers, polled until the records they still hold have their reports.
+        self._retired: list[confluent_kafka.Producer] = []
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._poller = threading.Thread(target=self._poll, name="kafka-delivery-reports", daemon=True)
@@ -43,6 +56,8 @@ class DurableProducer:
         stored: asyncio.Future[StoredRecord] = loop.create_future()
 
         def delivered(error, message) -> None:  # on the poller's thread
+            if error is not None and (error.fatal() or error.code() in _SESSION_OVER):
+                self._fatal = error
             loop.call_soon_threadsafe(_settle, stored, error, message)
 
         try:
@@ -59,11 +74,10 @@ class DurableProducer:
         return left
 
     def _current(self) -> confluent_kafka.Producer:
-        """The producer, a new one after a fatal error: an idempotent producer that lost its
-        sequence (a record timed out mid-flight) refuses every record after it."""
+        """The producer, a new one once its session is over (``_SESSION_OVER``)."""
         with self._lock:
             if self._fatal is not None:
-                self._producer.flush(0)
+                self._retired.append(self._producer)
                 self._producer = confluent_kafka.Producer(self._config)
                 self._fatal = None
             return self._producer
@@ -75,8 +89,10 @@ class DurableProducer:
     def _poll(self) -> None:
         while not self._stopping.is_set():
             with self._lock:
-                producer = self._producer
-            producer.poll(0.05)
+                self._retired = [old for old in self._retired if len(old)]
+                producers = [self._producer, *self._retired]
+            for producer in producers:
+                producer.poll(0.05 / len(producers))
 
 
 def _settle(stored: asyncio.Future, error, message) -> None:
