@@ -14,7 +14,6 @@ from dataclasses import dataclass
 
 import confluent_kafka
 
-
 # Errors after which an idempotent producer's session is over: it must start a new one (a new
 # producer id). librdkafka marks some fatal; a broker that answers a timed-out session's epoch
 # bump with PRODUCER_FENCED (Tansu does) leaves it refusing every record otherwise.

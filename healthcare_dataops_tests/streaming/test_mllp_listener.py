@@ -8,12 +8,7 @@ from hl7.client import MLLPClient
 
 from healthcare_dataops.benchmark.mllp_traffic import oru_message, read_acknowledgement
 from healthcare_dataops.streaming.topics import LABS_TOPIC
-from healthcare_dataops_tests.streaming.broker_fixtures import (  # noqa: F401 - fixtures
-    TEST_DELIVERY_TIMEOUT_SECONDS,
-    all_records,
-    broker,
-    listener,
-)
+from healthcare_dataops_tests.streaming.broker_fixtures import TEST_DELIVERY_TIMEOUT_SECONDS, all_records
 
 NOW = dt.datetime(2026, 12, 1, 14, 30, tzinfo=dt.UTC)
 
