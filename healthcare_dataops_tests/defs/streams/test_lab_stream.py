@@ -4,7 +4,6 @@ listener process, the real broker holds them, ``lab_stream_sensor`` asks for a m
 (the ``dagster`` CLI in its own process group) and run again loses and repeats nothing."""
 
 import datetime as dt
-import shutil
 
 import dagster as dg
 import pyarrow.compute as pc
