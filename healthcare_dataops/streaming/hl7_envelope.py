@@ -53,7 +53,8 @@ def read_envelope(block: bytes) -> Envelope:
         text = block.decode("utf-8")
     except UnicodeDecodeError as error:
         raise UnacceptableMessage(f"message is not valid UTF-8 at byte {error.start}") from error
-    segments = [s for s in _SEGMENT_END.split(text.strip()) if s.strip()]
+    # A byte-order mark before the MSH is no content (bronze's parser drops it too).
+    segments = [s for s in _SEGMENT_END.split(text.removeprefix("\ufeff").strip()) if s.strip()]
     if not segments:
         raise UnacceptableMessage("empty message: no MSH segment")
     problem = header_problem(segments[0])
