@@ -106,3 +106,28 @@ class LocalBroker:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+def main() -> None:
+    """``python -m healthcare_dataops.streaming.local_broker [PORT]``: the broker with the
+    project's topics until SIGTERM or Ctrl-C (scripts/realtime_demo.sh)."""
+    import sys
+
+    broker = LocalBroker(int(sys.argv[1]) if len(sys.argv) > 1 else None).start()
+    print(f"Kafka-protocol broker (Tansu, in memory) on {broker.bootstrap_servers} with topics "
+          f"{', '.join(TOPICS)}", flush=True)
+    stopped = False
+
+    def stop(_signum, _frame) -> None:
+        nonlocal stopped
+        stopped = True
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    while not stopped and broker._process.poll() is None:
+        time.sleep(0.2)
+    broker.stop()
+
+
+if __name__ == "__main__":
+    main()
