@@ -269,6 +269,7 @@ class BronzeWriter:
             )
             frame = read if frame is None else frame.unionByName(read)
         predicate = self._files_predicate([d.file.relative_path for d in on_engine + in_python], chunk)
+        delta_tables.add_missing_columns(report.uri, table.schema, self._storage)  # a table from before a release
         spark_tables.replace_where(frame, report.uri, predicate=predicate, partition_by=[PARTITION_COLUMN])
         self._count_engine_files(table, on_engine, report, predicate, f"{staging}/rejected")
         report.files_read_on_engine += len(on_engine)
