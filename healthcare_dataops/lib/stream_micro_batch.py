@@ -9,7 +9,8 @@ leave it at its default, the stream jobs (``defs/streams``) set it.
 A micro-batch writes the run's one delivery day: the records each partition holds from the
 offsets bronze lacks, up to ``max_messages``, and up to the first record the broker stamped
 on a later day (the next run's). A record stamped before the run's day (a producer's clock
-behind) is delivered on the run's day: days already ingested are not reopened.
+behind) is delivered on the run's day: days already ingested are not reopened; so is one
+stamped on a day that has no partition yet (a clock ahead).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from pydantic import Field
 from healthcare_dataops import settings
 from healthcare_dataops.lakehouse.bronze_records import BronzeTable
 from healthcare_dataops.lakehouse.metadata import table_metadata
+from healthcare_dataops.lib.partitions import delivery_day_partitions
 from healthcare_dataops.resources import LakehouseResource
 from healthcare_dataops.resources.kafka import KafkaResource
 from healthcare_dataops.streaming import topic_reader
@@ -74,7 +76,7 @@ def ingest_micro_batch(
         partitions = topic_reader.partitions(consumer, topic, kafka.poll_timeout_seconds)
         start = first_unwritten(target, topic, partitions)
         read = topic_reader.read(consumer, topic, start, max_records=max_messages,
-                                 stop_before=lambda record: delivery_day(record.timestamp) > day,
+                                 stop_before=lambda record: belongs_to_later_day(record.timestamp, day),
                                  idle_timeout_seconds=kafka.poll_timeout_seconds)
         report = write_batch(target, read, day, parse)
         _commit_hint(context, consumer, topic, read.last_offsets())
@@ -86,6 +88,14 @@ def ingest_micro_batch(
     context.log.info(f"{topic} → {target.table.name} ({day}): {report.records_read} records, "
                      f"{report.rows_written} rows + {report.rows_quarantined} quarantined")
     return report
+
+
+def belongs_to_later_day(broker_timestamp: dt.datetime, day: str) -> bool:
+    """Whether a record belongs to a later delivery day than ``day``: one whose day has a
+    partition. A broker clock ahead of ours can stamp a day with none yet: the run's day takes
+    it (stopping there would stop the feed)."""
+    stamped = delivery_day(broker_timestamp)
+    return stamped > day and stamped <= (delivery_day_partitions.get_last_partition_key() or day)
 
 
 def _commit_hint(context, consumer: Consumer, topic: str, last: dict[int, int]) -> None:
