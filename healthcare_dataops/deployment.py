@@ -151,6 +151,8 @@ def _value_problems(env: Mapping[str, str]) -> list[str]:
         settings.ENGINE_PARALLELISM: _parsed(settings.parse_positive_count),
         settings.ALERT_WEBHOOK_URL: _http_url,
         settings.DAGSTER_UI_URL: _http_url,
+        settings.MLLP_PORT: _parsed(settings.parse_port),
+        settings.STREAM_SENSOR_INTERVAL_SECONDS: _parsed(settings.parse_whole_seconds),
     }
     found = []
     for name, check in checks.items():

@@ -47,6 +47,20 @@ ALERT_WEBHOOK_URL = "HEALTHCARE_DATAOPS_ALERT_WEBHOOK_URL"
 DAGSTER_UI_URL = "HEALTHCARE_DATAOPS_DAGSTER_UI_URL"
 DEFAULT_DAGSTER_UI_URL = "http://127.0.0.1:3000"
 
+# Real-time ingestion: the Kafka-protocol broker, and the MLLP listener in front of it. Every
+# other HEALTHCARE_DATAOPS_KAFKA_<NAME> variable is the client property <name> with "_" → "."
+# (SECURITY_PROTOCOL, SASL_MECHANISM, SASL_USERNAME, SASL_PASSWORD, SSL_CA_LOCATION, ...).
+KAFKA_PREFIX = "HEALTHCARE_DATAOPS_KAFKA_"
+KAFKA_BOOTSTRAP_SERVERS = "HEALTHCARE_DATAOPS_KAFKA_BOOTSTRAP_SERVERS"
+DEFAULT_KAFKA_BOOTSTRAP_SERVERS = "127.0.0.1:9092"
+MLLP_HOST = "HEALTHCARE_DATAOPS_MLLP_HOST"
+DEFAULT_MLLP_HOST = "127.0.0.1"  # a listener reachable from outside is a deployment's decision
+MLLP_PORT = "HEALTHCARE_DATAOPS_MLLP_PORT"
+DEFAULT_MLLP_PORT = "2575"  # IANA's port for HL7 over MLLP
+# How often the stream sensors look for new messages, in seconds.
+STREAM_SENSOR_INTERVAL_SECONDS = "HEALTHCARE_DATAOPS_STREAM_SENSOR_INTERVAL_SECONDS"
+DEFAULT_STREAM_SENSOR_INTERVAL_SECONDS = "5"
+
 DEFAULT_DATA_DIR = "data"
 DEFAULT_FIRST_DELIVERY_DAY = "2025-01-01"
 
@@ -93,6 +107,29 @@ def lakehouse_root() -> str:
 def env_or_default(name: str, default: str) -> str | dg.EnvVar:
     """``dg.EnvVar(name)`` where the variable is set, else the local default."""
     return dg.EnvVar(name) if os.environ.get(name) else default
+
+
+def kafka_bootstrap_servers() -> str:
+    return os.environ.get(KAFKA_BOOTSTRAP_SERVERS) or DEFAULT_KAFKA_BOOTSTRAP_SERVERS
+
+
+def kafka_client_properties(env=os.environ) -> dict[str, str]:
+    """Client properties (security, timeouts) passed through from the environment, as the Kafka
+    client spells them: ``HEALTHCARE_DATAOPS_KAFKA_SASL_MECHANISM`` → ``sasl.mechanism``."""
+    return {
+        name.removeprefix(KAFKA_PREFIX).lower().replace("_", "."): value
+        for name, value in env.items()
+        if name.startswith(KAFKA_PREFIX) and name != KAFKA_BOOTSTRAP_SERVERS and value
+    }
+
+
+def mllp_address() -> tuple[str, int]:
+    host = os.environ.get(MLLP_HOST) or DEFAULT_MLLP_HOST
+    return host, read_setting(MLLP_PORT, DEFAULT_MLLP_PORT, parse_port)
+
+
+def stream_sensor_interval_seconds() -> int:
+    return read_setting(STREAM_SENSOR_INTERVAL_SECONDS, DEFAULT_STREAM_SENSOR_INTERVAL_SECONDS, parse_whole_seconds)
 
 
 def hospital_timezone() -> ZoneInfo:
@@ -156,6 +193,16 @@ def parse_whole_seconds(value: str) -> int:
     if seconds < 1:
         raise ValueError("is not a whole number of seconds >= 1, such as 60")
     return seconds
+
+
+def parse_port(value: str) -> int:
+    try:
+        port = int(value)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise ValueError("is not a TCP port number from 0 to 65535, such as 2575")
+    return port
 
 
 def read_setting(name: str, default: str, parse):

@@ -14,10 +14,12 @@ from dagster._core.storage.tags import (
 )
 from deltalake import DeltaTable
 
+from healthcare_dataops import settings
 from healthcare_dataops.defs.bronze.ehr import ehr_bronze
 from healthcare_dataops.defs.bronze.labs import lab_bronze
 from healthcare_dataops.defs.bronze.wearables import wearable_bronze
 from healthcare_dataops.resources import (
+    KafkaResource,
     LakehouseResource,
     LandingZoneResource,
     MlflowResource,
@@ -58,6 +60,8 @@ def materialize_days(
             "spark": SparkResource(),
             "pseudonymization": PseudonymizationResource(),
             "mlflow_tracking": mlflow_resource(lakehouse),
+            # The bronze steps of the sources fed by a broker take it; file runs never connect.
+            "kafka": KafkaResource(bootstrap_servers=settings.kafka_bootstrap_servers()),
             **(resources or {}),
         },
         tags={ASSET_PARTITION_RANGE_START_TAG: first_day, ASSET_PARTITION_RANGE_END_TAG: last_day},

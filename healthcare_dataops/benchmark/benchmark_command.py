@@ -42,6 +42,15 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                         help="instead of the runs above: run the drift scenario at its full size (600 patients over "
                         "90 + 21 + 60 days: baseline, control, drift and the retraining it requests) and time each "
                         "phase")
+    parser.add_argument("--realtime", action="store_true",
+                        help="instead of the runs above: lab results over MLLP through the broker, the listener and "
+                        "dagster-daemon's micro-batches into silver; acknowledgement latency, messages/s, AA to silver")
+    parser.add_argument("--rt-messages", type=int, default=3_000,
+                        help="messages --realtime sends (default: %(default)s)")
+    parser.add_argument("--rt-rate", type=float, default=100.0,
+                        help="messages per second --realtime sends, over all connections (default: %(default)s)")
+    parser.add_argument("--rt-connections", type=int, default=4,
+                        help="MLLP connections --realtime sends on, each waiting for its ACK (default: %(default)s)")
     parser.add_argument("--render", type=Path, default=None, metavar="RESULTS.json",
                         help="run nothing: print the markdown of a results file written earlier, and rewrite "
                         "the .md beside it")
@@ -68,6 +77,8 @@ def run(args: argparse.Namespace) -> int:
         return _render_again(args.render)
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="healthcare-dataops-benchmark-"))
     machine = describe_machine()
+    if args.realtime:
+        return _realtime(args, workdir, machine)
     if args.drift_scenario:
         scenario = run_drift_scenario(workdir / "drift-scenario")
         _write(args.results / f"{dt.date.today().isoformat()}-drift-scenario", machine, [], scenarios=[scenario])
@@ -99,6 +110,26 @@ def run(args: argparse.Namespace) -> int:
         for folder in [workdir] if args.workdir is None else [r.workdir for r in kept]:
             shutil.rmtree(folder, ignore_errors=True)
     return 0
+
+
+def _realtime(args: argparse.Namespace, workdir: Path, machine: dict) -> int:
+    from healthcare_dataops.benchmark.realtime_run import RealtimeSizes, run_realtime
+
+    sizes = RealtimeSizes(messages=args.rt_messages, rate_per_second=args.rt_rate, connections=args.rt_connections)
+    result = run_realtime(workdir / "realtime", sizes)
+    stem = args.results / f"{dt.date.today().isoformat()}-realtime"
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    machine_line = f"{machine['cores']} cores, {machine['memory_gib']} GiB, {machine['cpu']}; {machine['date']}"
+    markdown = "\n".join([*result.lines(), "", f"Machine: {machine_line}. One run: timings on a shared machine "
+                          "vary from run to run.", ""])
+    stem.with_suffix(".md").write_text(markdown, encoding="utf-8")
+    stem.with_suffix(".json").write_text(json.dumps({"machine": machine, "realtime": result.to_json()}, indent=2,
+                                                    default=str), encoding="utf-8")
+    print(markdown)
+    print(f"results: {stem.with_suffix('.md')}")
+    if not args.keep:
+        shutil.rmtree(workdir if args.workdir is None else workdir / "realtime", ignore_errors=True)
+    return 0 if result.in_silver == result.codes.get("AA", 0) == result.sizes.messages else 1
 
 
 def _write(stem: Path, machine: dict, results: list, backfills: list = (), workers: list = (),

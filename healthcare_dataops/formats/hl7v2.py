@@ -128,7 +128,7 @@ def _message_results(
     if not segments:
         return
     whole = "\r".join(line.text for _, line in segments)
-    problem = _header_problem(segments[0][1].text)
+    problem = header_problem(segments[0][1].text)
     if problem is None:
         message = None if reference else split_message(whole)
         if message is None:
@@ -148,7 +148,7 @@ def _message_results(
         yield from _obx_results(number, message, segments)
 
 
-def _header_problem(text: str) -> str | None:
+def header_problem(text: str) -> str | None:
     """Why the first segment is not an MSH this parser can read separators from."""
     if not text.startswith("MSH"):
         return f"no MSH segment: the message starts with {text[:3]}"
@@ -215,7 +215,7 @@ def _values(msh, pid, obr, obx, seps: str, raw_segment: str) -> dict[str, str | 
         "sending_facility": _field(msh, 4),
         "message_datetime": _field(msh, 7),
         "patient_identifiers": _field(pid, 3),
-        "patient_mrn": _mrn(_field(pid, 3), seps),
+        "patient_mrn": medical_record_number(_field(pid, 3), seps),
         "patient_name": _field(pid, 5),
         "patient_birth_date": _field(pid, 7),
         "patient_sex": _field(pid, 8),
@@ -262,7 +262,7 @@ def _component(field: str | None, number: int, seps: str) -> str | None:
     return (components[number - 1] or None) if number <= len(components) else None
 
 
-def _mrn(identifiers: str | None, seps: str) -> str | None:
+def medical_record_number(identifiers: str | None, seps: str) -> str | None:
     """The ID of the PID-3 repetition typed MR (medical record number), else of the first."""
     if identifiers is None:
         return None

@@ -30,6 +30,7 @@ from healthcare_dataops.lakehouse import landing_lines, storage
 from healthcare_dataops.lakehouse.bronze_records import (
     PARTITION_COLUMN,
     QUARANTINE_SCHEMA,
+    STREAM_PROVENANCE_FIELDS,
     BronzeTable,
     positions,
     quarantine_row,
@@ -37,7 +38,8 @@ from healthcare_dataops.lakehouse.bronze_records import (
 
 ENGINE_READ = "read_on_engine"
 
-_SPARK_TYPES = {pa.string(): "string", pa.int64(): "long", pa.date32(): "date"}
+_SPARK_TYPES = {pa.string(): "string", pa.int64(): "long", pa.date32(): "date",
+                pa.timestamp("us", tz="UTC"): "timestamp"}
 
 
 @dataclass(frozen=True)
@@ -89,8 +91,11 @@ def read_on_engine(
         _ddl(_completed_schema(table)),
     )
     return completed.select(
-        *[F.col(c) for c in table.schema.names if c != "ingested_at"],
+        *[F.col(c) for c in _completed_schema(table).names],
         F.lit(ingested_at).alias("ingested_at"),
+        # A file's rows come from no broker topic (a table fed both ways has the columns).
+        *[F.lit(None).cast(_SPARK_TYPES[f.type]).alias(f.name) for f in STREAM_PROVENANCE_FIELDS
+          if f.name in table.schema.names],
     ).select(*table.schema.names)
 
 
@@ -153,7 +158,9 @@ class _ReferenceForHandedOver:
 
 
 def _completed_schema(table: BronzeTable) -> pa.Schema:
-    return pa.schema([f for f in table.schema if f.name != "ingested_at"])
+    """The columns the engine's readers fill: not the ingestion time nor a topic's provenance."""
+    left_out = {"ingested_at", *(f.name for f in STREAM_PROVENANCE_FIELDS)}
+    return pa.schema([f for f in table.schema if f.name not in left_out])
 
 
 def _ddl(schema: pa.Schema) -> str:

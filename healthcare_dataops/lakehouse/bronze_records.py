@@ -1,7 +1,12 @@
 """What a bronze table holds: the source's columns as text, positions, provenance, quarantine.
 
-Shared by the two ways a record reaches bronze, the Python parsers on the Dagster worker and
-the engine's readers (``bronze_engine``), so both write the same columns in the same order.
+Shared by the ways a record reaches bronze, the Python parsers on the Dagster worker, the
+engine's readers (``bronze_engine``) and the broker's micro-batches (``streaming``), so all
+write the same columns in the same order. A row from a file names the file (``source_file``,
+its SHA-256) and its position in it; a row from a broker names the topic, partition, offset
+and the broker's timestamp instead (``STREAM_PROVENANCE_FIELDS``), and its position within
+that one record. A table fed both ways (``BronzeTable.streamed``) has both sets of columns,
+the other set null.
 """
 
 from __future__ import annotations
@@ -20,6 +25,13 @@ PROVENANCE_FIELDS = (
     pa.field(PARTITION_COLUMN, pa.date32()),
     pa.field("ingested_at", pa.timestamp("us", tz="UTC")),
 )
+STREAM_PROVENANCE_FIELDS = (
+    pa.field("source_topic", pa.string()),
+    pa.field("source_partition", pa.int64()),
+    pa.field("source_offset", pa.int64()),
+    pa.field("broker_timestamp", pa.timestamp("us", tz="UTC")),
+)
+# One schema for every source's quarantine: a record rejected from a file or from a topic.
 QUARANTINE_SCHEMA = pa.schema(
     [
         pa.field("source_table", pa.string()),
@@ -28,6 +40,7 @@ QUARANTINE_SCHEMA = pa.schema(
         pa.field("raw_text", pa.string()),
         pa.field("detail", pa.string()),
         *PROVENANCE_FIELDS,
+        *STREAM_PROVENANCE_FIELDS,
     ]
 )
 
@@ -43,6 +56,8 @@ class BronzeTable:
     preview_columns: tuple[str, ...] = ()
     # File names can carry identifiers (an Apple Health export named by device serial).
     file_names_in_metadata: bool = True
+    # Also fed from a broker topic: the table has the stream provenance columns too.
+    streamed: bool = False
 
     @property
     def schema(self) -> pa.Schema:
@@ -50,6 +65,7 @@ class BronzeTable:
             [pa.field(c, pa.string()) for c in self.columns]
             + [pa.field(c, pa.int64()) for c in self.position_columns]
             + list(PROVENANCE_FIELDS)
+            + (list(STREAM_PROVENANCE_FIELDS) if self.streamed else [])
         )
 
 

@@ -269,6 +269,7 @@ class BronzeWriter:
             )
             frame = read if frame is None else frame.unionByName(read)
         predicate = self._files_predicate([d.file.relative_path for d in on_engine + in_python], chunk)
+        delta_tables.add_missing_columns(report.uri, table.schema, self._storage)  # a table from before a release
         spark_tables.replace_where(frame, report.uri, predicate=predicate, partition_by=[PARTITION_COLUMN])
         self._count_engine_files(table, on_engine, report, predicate, f"{staging}/rejected")
         report.files_read_on_engine += len(on_engine)
@@ -392,6 +393,8 @@ def _first_file_per_hash(batches: Iterable[pa.RecordBatch]) -> dict[str, str]:
         unique = pa.Table.from_batches([batch]).group_by("source_file_sha256").aggregate([("source_file", "min")])
         for digest, path in zip(unique["source_file_sha256"].to_pylist(), unique["source_file_min"].to_pylist(),
                                 strict=True):
+            if digest is None:
+                continue  # rows that came from a broker topic, not from a file
             if digest not in first or path < first[digest]:
                 first[digest] = path
     return first

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 
 import pyarrow as pa
-from deltalake import CommitProperties, DeltaTable, write_deltalake
+from deltalake import CommitProperties, DeltaTable, Schema, write_deltalake
 from deltalake.exceptions import TableNotFoundError
 
 # Concurrent runs of other partitions commit to the same table; delta-rs re-checks and
@@ -34,7 +34,9 @@ def replace_batches_where(
     """Atomically replace the rows matching ``predicate`` with ``batches``; return the version.
 
     One commit: readers see the old rows or the new ones, never both or neither, so a retried
-    step cannot duplicate rows.
+    step cannot duplicate rows. Columns of ``schema`` the table lacks are added (a table that
+    gained columns in a release, as bronze did the stream provenance ones); a column of another
+    type is still refused.
     """
     reader = pa.RecordBatchReader.from_batches(schema, iter(batches))
     try:
@@ -44,12 +46,25 @@ def replace_batches_where(
             mode="overwrite",
             predicate=predicate,
             partition_by=list(partition_by),
+            schema_mode="merge",
             storage_options=storage_options,
             commit_properties=_COMMIT,
         )
     except Exception as error:  # delta-rs raises plain Exceptions for cast errors
         raise DeltaWriteError(f"writing Delta table {uri} where {predicate[:200]}: {error}") from error
     return DeltaTable(uri, storage_options=storage_options).version()
+
+
+def add_missing_columns(uri: str, schema: pa.Schema, storage_options: dict[str, str]) -> None:
+    """Add (nullable) the columns of ``schema`` an existing table lacks, in one metadata commit:
+    for writers that cannot evolve a schema as they write (the engine's ``replaceWhere``)."""
+    table = open_table(uri, storage_options)
+    if table is None:
+        return
+    present = set(pa.schema(table.schema().to_arrow()).names)
+    missing = pa.schema([f for f in schema if f.name not in present])
+    if len(missing):
+        table.alter.add_columns(list(Schema.from_arrow(missing).fields))
 
 
 def open_table(uri: str, storage_options: dict[str, str]) -> DeltaTable | None:

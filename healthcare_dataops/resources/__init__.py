@@ -15,6 +15,7 @@ import dagster as dg
 from healthcare_dataops import deployment, settings
 from healthcare_dataops.lakehouse import storage
 from healthcare_dataops.privacy import keys
+from healthcare_dataops.resources.kafka import KafkaResource
 from healthcare_dataops.resources.lakehouse import LakehouseResource
 from healthcare_dataops.resources.landing_zone import LandingZoneResource
 from healthcare_dataops.resources.mlflow_tracking import MlflowResource
@@ -51,6 +52,11 @@ def build_resources() -> dict[str, object]:
         "pseudonymization": PseudonymizationResource(
             key=settings.env_or_default(keys.PSEUDONYM_KEY_ENV, keys.DEVELOPMENT_KEY)
         ),
+        "kafka": KafkaResource(
+            bootstrap_servers=settings.env_or_default(
+                settings.KAFKA_BOOTSTRAP_SERVERS, settings.DEFAULT_KAFKA_BOOTSTRAP_SERVERS
+            )
+        ),
     }
 
 
@@ -86,6 +92,7 @@ def __getattr__(name: str) -> object:
 
 
 __all__ = [
+    "KafkaResource",
     "LakehouseResource",
     "LandingZoneResource",
     "MlflowResource",

@@ -9,6 +9,7 @@ import dagster as dg
 import pyarrow.compute as pc
 from deltalake import DeltaTable
 
+from healthcare_dataops import settings
 from healthcare_dataops.definitions import defs as project
 from healthcare_dataops.defs.automation.jobs import daily_pipeline_job
 from healthcare_dataops.defs.model.retrain_job import retrain_job
@@ -18,6 +19,7 @@ from healthcare_dataops.defs.monitoring.feature_drift_sensor import feature_drif
 from healthcare_dataops.defs.scores.patient_risk_scores import PATIENT_RISK_SCORES
 from healthcare_dataops.ml import registry
 from healthcare_dataops.resources import (
+    KafkaResource,
     LakehouseResource,
     LandingZoneResource,
     MlflowResource,
@@ -42,6 +44,8 @@ class ScenarioWorld:
             "spark": SparkResource(),
             "pseudonymization": PseudonymizationResource(),
             "mlflow_tracking": self.mlflow,
+            # No topic is read in a scenario: the resource is there for the stream sensors.
+            "kafka": KafkaResource(bootstrap_servers=settings.kafka_bootstrap_servers()),
         }
         # The project's definitions as they are, bound to this world's storage.
         self.defs = dg.Definitions(

@@ -54,7 +54,7 @@ LAB_RESULTS_LINEAGE: Lineage = {
     "message_key": ("sending_facility", "message_control_id"),
     "obx_set_id": ("obx_set_id",),
     "source_file_sha256": ("source_file_sha256",),
-    "source_position": ("source_message", "source_segment"),
+    "source_position": ("source_message", "source_segment", "source_topic", "source_partition", "source_offset"),
     "delivery_date": ("delivery_date",),
 }
 
@@ -121,10 +121,7 @@ def conform_lab_results(
         pseudonym(F.concat_ws("|", F.col("lab"), F.col("message_control_id")), key, "message").alias("message_key"),
         F.trim(F.col("obx_set_id")).alias("obx_set_id"),
         "source_file_sha256",
-        F.concat(
-            F.lit("message "), F.col("source_message").cast("string"),
-            F.lit(", segment "), F.col("source_segment").cast("string"),
-        ).alias("source_position"),
+        _source_position(raw).alias("source_position"),
         "delivery_date",
         reason(
             (F.col("patient_id").isNull(), "no patient identifier in PID-3"),
@@ -143,3 +140,18 @@ def conform_lab_results(
             result_status=F.col("result_status"),
         ).alias(DETAIL),
     )
+
+
+def _source_position(raw: DataFrame) -> F.Column:
+    """Where the row's OBX sits: ``message 3, segment 5`` of its file, or, for a message
+    received over MLLP, ``offset 1234 of labs.hl7v2/0, segment 5`` (silver names the record,
+    as it names a file by its hash: bronze holds the rest)."""
+    segment = [F.lit(", segment "), F.col("source_segment").cast("string")]
+    in_file = F.concat(F.lit("message "), F.col("source_message").cast("string"), *segment)
+    if "source_offset" not in raw.columns:  # a bronze table from before the stream columns
+        return in_file
+    on_topic = F.concat(
+        F.lit("offset "), F.col("source_offset").cast("string"), F.lit(" of "), F.col("source_topic"),
+        F.lit("/"), F.col("source_partition").cast("string"), *segment,
+    )
+    return F.when(F.col("source_offset").isNull(), in_file).otherwise(on_topic)

@@ -7,7 +7,7 @@ day a batch touches, from all readings of that day, so late data is never half-c
 
 from __future__ import annotations
 
-from pyspark.sql import DataFrame, Window
+from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
 from healthcare_dataops.lakehouse.silver_writer import DETAIL, REASON, Lineage, SilverTable, detail
@@ -70,7 +70,7 @@ READINGS_LINEAGE: Lineage = {
     "measured_end_at": ("end_date_time", "source_format", *_OWNER),
     "measured_date": _START,
     "source_file_sha256": ("source_file_sha256",),
-    "source_position": ("source_record",),
+    "source_position": ("source_record", "source_topic", "source_partition", "source_offset"),
     "delivery_date": ("delivery_date",),
 }
 
@@ -140,7 +140,7 @@ def conform_readings(raw: DataFrame, enrollments: DataFrame, measures: DataFrame
         shift_timestamp(F.col("_end"), shift).alias("measured_end_at"),
         F.to_date(measured_at).alias("measured_date"),
         F.col("source_file_sha256"),
-        F.concat(F.lit("record "), F.col("source_record").cast("string")).alias("source_position"),
+        _reading_position(raw).alias("source_position"),
         F.col("delivery_date"),
         reason(
             (F.col("device").isNull(), "no device id"),
@@ -188,3 +188,14 @@ def hourly_vitals(readings: DataFrame) -> DataFrame:
         F.when(F.col("heart_rate_readings") >= RESTING_HOUR_MIN_READINGS, F.col("heart_rate_mean"))
     ).over(day)
     return hourly.withColumn("resting_heart_rate", resting).select(*VITALS_COLUMNS)
+
+
+def _reading_position(raw: DataFrame) -> Column:
+    """``record 17`` of its file, or ``offset 1234 of wearables.omh/0`` for a data point
+    published to the topic (silver names the record; bronze holds the rest)."""
+    in_file = F.concat(F.lit("record "), F.col("source_record").cast("string"))
+    if "source_offset" not in raw.columns:  # a bronze table from before the stream columns
+        return in_file
+    on_topic = F.concat(F.lit("offset "), F.col("source_offset").cast("string"), F.lit(" of "),
+                        F.col("source_topic"), F.lit("/"), F.col("source_partition").cast("string"))
+    return F.when(F.col("source_offset").isNull(), in_file).otherwise(on_topic)

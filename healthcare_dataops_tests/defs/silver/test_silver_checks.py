@@ -11,7 +11,9 @@ from dagster._core.storage.tags import (
 )
 from deltalake import DeltaTable, write_deltalake
 
+from healthcare_dataops import settings
 from healthcare_dataops.resources import (
+    KafkaResource,
     LakehouseResource,
     LandingZoneResource,
     PseudonymizationResource,
@@ -48,6 +50,7 @@ def _run(root, lakehouse, selection):
             "landing_zone": LandingZoneResource(root=str(root / "landing")),
             "lakehouse": LakehouseResource(root=str(lakehouse)),
             "spark": SparkResource(), "pseudonymization": PseudonymizationResource(),
+            "kafka": KafkaResource(bootstrap_servers=settings.kafka_bootstrap_servers()),
         },
         tags={ASSET_PARTITION_RANGE_START_TAG: DAY, ASSET_PARTITION_RANGE_END_TAG: DAY},
         raise_on_error=False,
