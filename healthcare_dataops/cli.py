@@ -13,6 +13,7 @@ from healthcare_dataops import settings
 from healthcare_dataops.generate import generate_command
 from healthcare_dataops.lakehouse.summary import describe_lakehouse
 from healthcare_dataops.streaming import listen_command
+from healthcare_dataops.worklist import worklist_command
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -20,6 +21,7 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     generate_command.add_parser(subparsers)
     listen_command.add_parser(subparsers)
+    worklist_command.add_parser(subparsers)
     # The production image leaves the benchmark out (Dockerfile): it is a development tool
     # whose own dependencies (the bench extra) are not installed there.
     if importlib.util.find_spec("healthcare_dataops.benchmark") is not None:

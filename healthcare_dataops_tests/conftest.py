@@ -32,7 +32,7 @@ LONGEST_FIRST = (
 
 # Session fixtures that build a lakehouse (shared_lakehouses.py): with workers, every file that
 # asks for one runs on the same worker, so it is still built once.
-SHARED_LAKEHOUSES = ("faulty_lakehouse", "small_lakehouse")
+SHARED_LAKEHOUSES = ("faulty_lakehouse", "small_lakehouse", "scored_lakehouse")
 
 
 def _module(item: pytest.Item) -> str:
@@ -72,6 +72,15 @@ def small_lakehouse(tmp_path_factory):
     from healthcare_dataops_tests.shared_lakehouses import build
 
     return build(tmp_path_factory.mktemp("small-lakehouse"), 50, "2026-01-01", 1)
+
+
+@pytest.fixture(scope="session")
+def scored_lakehouse(tmp_path_factory):
+    """150 patients over 2 days, the whole graph with model, scores and drift report, on a
+    persistent Dagster instance and MLflow store: read it, never write it."""
+    from healthcare_dataops_tests.shared_lakehouses import build_scored
+
+    return build_scored(tmp_path_factory.mktemp("scored-lakehouse"), 150, "2026-01-01", 2)
 
 
 @pytest.fixture(scope="session")

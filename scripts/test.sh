@@ -10,6 +10,7 @@ if ! .venv/bin/ruff check .; then
   exit 1
 fi
 bash scripts/browser.sh
+bash scripts/prometheus.sh
 source scripts/env.sh
 # One process by default: on 2 cores, two pytest-xdist workers took 39:55 against 43:24 (the
 # heavy tests already use both cores) and made the browser tests' timeouts flaky. Where there

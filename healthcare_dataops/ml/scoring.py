@@ -7,6 +7,7 @@ import datetime as dt
 import pandas as pd
 import pyarrow as pa
 
+from healthcare_dataops.ml.explanations import EXPLANATION_TYPE, explain
 from healthcare_dataops.ml.registry import LoadedModel
 from healthcare_dataops.ml.training import predict_risk
 
@@ -20,11 +21,14 @@ SCORES_SCHEMA = pa.schema([
     ("model_version", pa.string()),
     ("scored_at", pa.timestamp("us", tz="UTC")),
     ("delivery_date", pa.date32()),
+    # The features that pushed this stay's risk up or down most, in clinical words.
+    ("explanation", EXPLANATION_TYPE),
 ])
 
 
 def score(model: LoadedModel, stays: pd.DataFrame, delivery_date: dt.date, scored_at: dt.datetime) -> pa.Table:
-    """One row per open stay: its risk of 30-day readmission if discharged at ``as_of``."""
+    """One row per open stay: its risk of 30-day readmission if discharged at ``as_of``, and
+    why (the same model's contributions, ``explanations.explain``)."""
     frame = pd.DataFrame({
         "patient_id": stays["patient_id"],
         "encounter_id": stays["encounter_id"],
@@ -35,5 +39,6 @@ def score(model: LoadedModel, stays: pd.DataFrame, delivery_date: dt.date, score
         "model_version": model.version,
         "scored_at": scored_at,
         "delivery_date": delivery_date,
+        "explanation": pd.Series(explain(model.model, stays), index=stays.index, dtype="object"),
     })
     return pa.Table.from_pandas(frame.sort_values("risk", ascending=False), schema=SCORES_SCHEMA, preserve_index=False)

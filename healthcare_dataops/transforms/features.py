@@ -51,6 +51,9 @@ FEATURES = (
     "spo2_min_7d",
     "sleep_minutes_per_day_7d",
 )
+# When each key lab's last value was observed: scoring keeps them to explain a score in
+# clinical words; the gold feature table and the model leave them out.
+LAST_LAB_TIMES = tuple(f"{analyte}_last_at" for analyte in KEY_LABS)
 
 
 def _seconds_between(later: Column, earlier: Column) -> Column:
@@ -139,6 +142,10 @@ def _labs(index: DataFrame, labs: DataFrame) -> DataFrame:
         last = F.max(F.when((F.col("analyte") == analyte) & (F.col("_rank") == 1), F.col("value")))
         previous = F.max(F.when((F.col("analyte") == analyte) & (F.col("_rank") == 2), F.col("value")))
         columns += [last.alias(f"{analyte}_last"), (last - previous).alias(f"{analyte}_trend")]
+        # When the last value was observed: not a model input, but what a clinician reading
+        # the score's explanation needs ("last measured 2 days ago").
+        columns.append(F.max(F.when((F.col("analyte") == analyte) & (F.col("_rank") == 1), F.col("observed_at")))
+                       .alias(f"{analyte}_last_at"))
     return ranked.groupBy("encounter_id").agg(*columns)
 
 
@@ -214,6 +221,7 @@ def _features(
         *[F.coalesce(F.col(c), F.lit(0)).alias(c) for c in zero_when_missing],
         sum(F.coalesce(F.col(f), F.lit(0)) for f in flags).alias("comorbidity_count"),
         *[F.col(f"{a}_{kind}") for a in KEY_LABS for kind in ("last", "trend")],
+        *LAST_LAB_TIMES,
         "resting_hr_3d",
         "resting_hr_delta",
         "steps_per_day_7d",
@@ -264,5 +272,5 @@ def inpatient_features(
     """The features of every stay open at ``as_of``, as if it ended then: what scoring needs."""
     index = open_stays(encounters, as_of)
     return _features(index, encounters, patients, conditions, labs, vitals).select(
-        "encounter_id", "patient_id", "admitted_at", F.col("cutoff_at").alias("as_of"), *FEATURES
+        "encounter_id", "patient_id", "admitted_at", F.col("cutoff_at").alias("as_of"), *FEATURES, *LAST_LAB_TIMES
     )
