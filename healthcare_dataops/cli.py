@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from healthcare_dataops import settings
+from healthcare_dataops.exporter import exporter_command
 from healthcare_dataops.generate import generate_command
 from healthcare_dataops.lakehouse.summary import describe_lakehouse
 from healthcare_dataops.streaming import listen_command
@@ -22,6 +23,7 @@ def build_parser() -> argparse.ArgumentParser:
     generate_command.add_parser(subparsers)
     listen_command.add_parser(subparsers)
     worklist_command.add_parser(subparsers)
+    exporter_command.add_parser(subparsers)
     # The production image leaves the benchmark out (Dockerfile): it is a development tool
     # whose own dependencies (the bench extra) are not installed there.
     if importlib.util.find_spec("healthcare_dataops.benchmark") is not None:

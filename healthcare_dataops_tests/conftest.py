@@ -76,11 +76,13 @@ def small_lakehouse(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def scored_lakehouse(tmp_path_factory):
-    """150 patients over 2 days, the whole graph with model, scores and drift report, on a
+    """600 patients over 2 days (few wearables: the model needs a few hundred labelled
+    admissions, not readings), the whole graph with model, scores and drift report, on a
     persistent Dagster instance and MLflow store: read it, never write it."""
     from healthcare_dataops_tests.shared_lakehouses import build_scored
 
-    return build_scored(tmp_path_factory.mktemp("scored-lakehouse"), 150, "2026-01-01", 2)
+    return build_scored(tmp_path_factory.mktemp("scored-lakehouse"), 600, "2026-01-01", 2,
+                        "--device-share", "0.05", "--heart-rate-every-minutes", "60")
 
 
 @pytest.fixture(scope="session")

@@ -45,17 +45,21 @@ def create_app(sources: WorklistSources) -> Dash:
             html.H1("Current inpatients by 30-day readmission risk"),
             html.P(f"Stays open at the end of {day}. Pseudonymous: patients by pseudonym, dates shifted.",
                    id="scored-day"),
+            panel,
             html.Div([
                 dcc.Checklist(BAND_NAMES, BAND_NAMES, id="bands", inline=True),
-                html.Label(["Days in hospital from ", dcc.Input(id="min-days", type="number", min=0, debounce=True)]),
-                html.Label([" to ", dcc.Input(id="max-days", type="number", min=0, debounce=True)]),
+                html.Label(["Days in hospital from", dcc.Input(id="min-days", type="number", min=0, debounce=True,
+                                                                style={"width": "5rem"})]),
+                html.Label(["to", dcc.Input(id="max-days", type="number", min=0, debounce=True,
+                                                 style={"width": "5rem"})]),
                 html.Button("Download CSV", id="download-button"),
                 dcc.Download(id="download"),
             ], id="filters"),
-            html.Div(id="list"),
-            html.Div(id="reasons"),
-            html.Div(id="mrn-answer", role="status"),
-            panel,
+            html.Div([
+                html.Div(id="list"),
+                html.Div([html.Div(html.P("Choose Why on a stay to see what drove its risk."), id="reasons"),
+                          html.Div(id="mrn-answer", role="status")], id="side"),
+            ], className="worklist-body"),
         ])
 
     app.layout = layout

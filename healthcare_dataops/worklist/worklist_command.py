@@ -49,10 +49,15 @@ def build_app():
 def _serve(args: argparse.Namespace) -> int:
     from gunicorn.app.base import BaseApplication
 
+    from healthcare_dataops.worklist.reidentification import ReidentificationSettings
+
     host = args.host or os.environ.get(settings.WORKLIST_HOST) or settings.DEFAULT_WORKLIST_HOST
     port = args.port if args.port is not None else settings.read_setting(
         settings.WORKLIST_PORT, settings.DEFAULT_WORKLIST_PORT, settings.parse_port)
-    app = build_app()  # before forking, so a wrong setting stops the command with its name
+    # The settings are read here, so a wrong one stops the command with its name; the app is
+    # built in each worker (load below): delta-rs's runtime does not survive a fork.
+    ReidentificationSettings.from_environment()
+    keys.key_bytes(os.environ.get(keys.PSEUDONYM_KEY_ENV) or keys.DEVELOPMENT_KEY)
 
     class Worklist(BaseApplication):
         def load_config(self):
@@ -64,7 +69,7 @@ def _serve(args: argparse.Namespace) -> int:
             self.cfg.set("access_log_format", '%(h)s "%(r)s" %(s)s %(b)s %(L)ss')
 
         def load(self):
-            return app.server
+            return build_app().server
 
     print(f"worklist on http://{host}:{port}", flush=True)
     Worklist().run()

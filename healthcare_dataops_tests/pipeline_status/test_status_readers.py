@@ -49,9 +49,13 @@ def test_each_feed_table_has_its_delivery_days_counts(scored_lakehouse, instance
 
 def test_checks_and_runs_are_counted(instance):
     project = catalog.project_catalog()
-    found = checks.check_statuses(instance, project)
-    assert {c.passed for c in found if c.blocking} == {True}
+    found = {f"{c.asset}:{c.name}": c for c in checks.check_statuses(instance, project)}
+    assert len(found) == len(project.checks)
+    # The lakehouse ran the checks of patients only; the others have no result yet.
+    assert {k: (c.blocking, c.passed) for k, c in found.items() if c.passed is not None} == {
+        "patients:critical_expectations": (True, True), "patients:conservation": (True, True),
+        "patients:quality_warnings": (False, True)}
     by_job = {j.job: j for j in runs.job_runs(instance, project.jobs)}
     ephemeral = by_job["__ephemeral_asset_job__"]
-    assert (ephemeral.succeeded, ephemeral.failed) == (2, 1) and ephemeral.last_duration_seconds > 0
+    assert (ephemeral.succeeded, ephemeral.failed) == (2, 0) and ephemeral.last_duration_seconds > 0
     assert by_job["daily_pipeline_job"].succeeded == 0
