@@ -57,6 +57,8 @@ MLLP_HOST = "HEALTHCARE_DATAOPS_MLLP_HOST"
 DEFAULT_MLLP_HOST = "127.0.0.1"  # a listener reachable from outside is a deployment's decision
 MLLP_PORT = "HEALTHCARE_DATAOPS_MLLP_PORT"
 DEFAULT_MLLP_PORT = "2575"  # IANA's port for HL7 over MLLP
+# Where the listener serves its acknowledgement counts to Prometheus (unset: it does not).
+MLLP_METRICS_PORT = "HEALTHCARE_DATAOPS_MLLP_METRICS_PORT"
 # How often the stream sensors look for new messages, in seconds.
 STREAM_SENSOR_INTERVAL_SECONDS = "HEALTHCARE_DATAOPS_STREAM_SENSOR_INTERVAL_SECONDS"
 DEFAULT_STREAM_SENSOR_INTERVAL_SECONDS = "5"
@@ -146,6 +148,10 @@ def kafka_client_properties(env=os.environ) -> dict[str, str]:
 def mllp_address() -> tuple[str, int]:
     host = os.environ.get(MLLP_HOST) or DEFAULT_MLLP_HOST
     return host, read_setting(MLLP_PORT, DEFAULT_MLLP_PORT, parse_port)
+
+
+def mllp_metrics_port() -> int | None:
+    return read_setting(MLLP_METRICS_PORT, "", parse_port) if os.environ.get(MLLP_METRICS_PORT) else None
 
 
 def stream_sensor_interval_seconds() -> int:

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 _LISTENING = re.compile(r"listening for HL7 v2 over MLLP on ([0-9.]+):(\d+)")
+_METRICS = re.compile(r"metrics on http://127.0.0.1:(\d+)/metrics")
 
 
 class ListenerProcess:
@@ -17,13 +18,15 @@ class ListenerProcess:
     free one), storing to ``bootstrap``; stopped with SIGTERM as a service manager stops it."""
 
     def __init__(self, bootstrap_servers: str, *, delivery_timeout_seconds: float = 5.0,
-                 log_path: Path | None = None) -> None:
+                 log_path: Path | None = None, with_metrics: bool = False) -> None:
         self._command = [sys.executable, "-m", "healthcare_dataops.cli", "mllp-listen", "--port", "0",
                          "--bootstrap-servers", bootstrap_servers,
-                         "--delivery-timeout-seconds", str(delivery_timeout_seconds)]
+                         "--delivery-timeout-seconds", str(delivery_timeout_seconds),
+                         *(["--metrics-port", "0"] if with_metrics else [])]
         self._log_path = log_path
         self._process: subprocess.Popen | None = None
         self.port = 0
+        self.metrics_port: int | None = None
         self.stopped_output = ""
 
     def start(self, timeout_seconds: float = 60.0) -> ListenerProcess:
@@ -31,6 +34,9 @@ class ListenerProcess:
         self._process = subprocess.Popen(self._command, stdout=subprocess.PIPE, stderr=stderr, text=True,
                                          start_new_session=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
         line = self._process.stdout.readline()
+        if metrics := _METRICS.search(line):
+            self.metrics_port = int(metrics.group(1))
+            line = self._process.stdout.readline()
         found = _LISTENING.search(line)
         if not found:
             self.stop()

@@ -19,6 +19,7 @@ from prometheus_client.registry import Collector
 from healthcare_dataops import settings
 from healthcare_dataops.pipeline_status import checks, feeds, model, runs
 from healthcare_dataops.pipeline_status.catalog import Catalog
+from healthcare_dataops.pipeline_status.streams import TopicPositions
 
 PREFIX = "healthcare_dataops_"
 TABLE_LABELS = ["layer", "source", "table"]
@@ -35,10 +36,14 @@ def delivery_day_end(day: str) -> float:
 
 class PipelineCollector(Collector):
     def __init__(self, instance: dg.DagsterInstance, catalog: Catalog, mlflow_client_factory: Callable,
-                 clock: Callable[[], float] = time.time):
+                 clock: Callable[[], float] = time.time,
+                 streams: Callable[[], list[TopicPositions]] | None = None):
+        """``streams``: the real-time feeds' positions (``pipeline_status.streams``), where the
+        exporter is to ask the broker; None leaves those metrics out."""
         self._instance, self._catalog = instance, catalog
         self._mlflow = mlflow_client_factory
         self._clock = clock
+        self._streams = streams
 
     def collect(self) -> Iterator:
         now = self._clock()
@@ -46,6 +51,8 @@ class PipelineCollector(Collector):
         yield from self._checks()
         yield from self._model()
         yield from self._runs()
+        if self._streams is not None:
+            yield from self._stream_positions(self._streams())
 
     def _tables(self, now: float) -> Iterator:
         written = _gauge("table_rows_written", "Rows the newest delivery day wrote into the table.", TABLE_LABELS)
@@ -120,6 +127,23 @@ class PipelineCollector(Collector):
             if job.last_duration_seconds is not None:
                 duration.add_metric([job.job], job.last_duration_seconds)
         yield from (total, duration)
+
+
+    def _stream_positions(self, topics: list[TopicPositions]) -> Iterator:
+        reachable = _gauge("stream_broker_reachable", "1 where the broker listed the topic's partitions.", ["topic"])
+        labels = ["topic", "partition"]
+        next_offset = _gauge("stream_next_offset", "First offset of the partition bronze does not hold yet.", labels)
+        end_offset = _gauge("stream_end_offset", "The broker's end offset (high watermark) of the partition.", labels)
+        lag = _gauge("stream_consumer_lag_messages", "Records on the broker that bronze does not hold yet.", labels)
+        for topic in topics:
+            reachable.add_metric([topic.topic], 1 if topic.reachable else 0)
+            for position in topic.partitions:
+                names = [position.topic, str(position.partition)]
+                if position.next_offset is not None:
+                    next_offset.add_metric(names, position.next_offset)
+                end_offset.add_metric(names, position.end_offset)
+                lag.add_metric(names, position.lag)
+        yield from (reachable, next_offset, end_offset, lag)
 
 
 def _single(name: str, documentation: str, value: float | None) -> GaugeMetricFamily:

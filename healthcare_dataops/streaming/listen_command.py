@@ -30,6 +30,9 @@ def add_parser(subparsers) -> None:
                         f"{settings.DEFAULT_KAFKA_BOOTSTRAP_SERVERS})")
     parser.add_argument("--delivery-timeout-seconds", type=float, default=DEFAULT_DELIVERY_TIMEOUT_SECONDS,
                         help="longest wait for the broker's confirmation before answering AE")
+    parser.add_argument("--metrics-port", type=int, default=None,
+                        help="serve the acknowledgement counts to Prometheus on this port of 127.0.0.1 "
+                        f"(default: ${settings.MLLP_METRICS_PORT}, else none; 0: any free port)")
     parser.set_defaults(handler=_listen)
 
 
@@ -39,11 +42,13 @@ def _listen(args: argparse.Namespace) -> int:
     host = args.host or host
     port = port if args.port is None else args.port
     bootstrap = args.bootstrap_servers or settings.kafka_bootstrap_servers()
-    asyncio.run(serve(host, port, bootstrap, args.delivery_timeout_seconds))
+    metrics_port = args.metrics_port if args.metrics_port is not None else settings.mllp_metrics_port()
+    asyncio.run(serve(host, port, bootstrap, args.delivery_timeout_seconds, metrics_port))
     return 0
 
 
-async def serve(host: str, port: int, bootstrap_servers: str, delivery_timeout_seconds: float) -> None:
+async def serve(host: str, port: int, bootstrap_servers: str, delivery_timeout_seconds: float,
+                metrics_port: int | None = None) -> None:
     """Listen until SIGTERM or SIGINT, then stop taking connections and wait for the broker's
     last confirmations."""
     # Here, not at the top: every other command of the CLI would import the Kafka client.
@@ -55,6 +60,8 @@ async def serve(host: str, port: int, bootstrap_servers: str, delivery_timeout_s
     listener = MllpListener(producer.send)
     server = await listener.start(host, port)
     bound_host, bound_port = server.sockets[0].getsockname()[:2]
+    if metrics_port is not None:
+        print(f"metrics on http://127.0.0.1:{_serve_metrics(listener, metrics_port)}/metrics", flush=True)
     print(f"listening for HL7 v2 over MLLP on {bound_host}:{bound_port}; messages go to topic "
           f"{LABS_TOPIC} on {bootstrap_servers}", flush=True)
     stop = asyncio.Event()
@@ -67,3 +74,15 @@ async def serve(host: str, port: int, bootstrap_servers: str, delivery_timeout_s
     unconfirmed = producer.close()
     counts = ", ".join(f"{code} {n}" for code, n in sorted(listener.acknowledged.items())) or "no message"
     print(f"stopped: {counts} acknowledged; {unconfirmed} record(s) unconfirmed at exit", flush=True)
+
+
+def _serve_metrics(listener, port: int) -> int:
+    """The acknowledgement counter on 127.0.0.1:``port``, in a thread of its own; its port."""
+    from prometheus_client import CollectorRegistry, start_http_server
+
+    from healthcare_dataops.streaming.listener_metrics import AcknowledgementCollector
+
+    registry = CollectorRegistry()
+    registry.register(AcknowledgementCollector(listener.acknowledged))
+    server, _ = start_http_server(port, addr="127.0.0.1", registry=registry)
+    return server.server_port

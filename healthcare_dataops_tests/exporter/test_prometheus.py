@@ -19,6 +19,9 @@ from pathlib import Path
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from healthcare_dataops import settings
+from healthcare_dataops.streaming.local_broker import PARTITIONS
+from healthcare_dataops.streaming.topics import TOPICS
 from healthcare_dataops_tests.conftest import REPO_ROOT
 from healthcare_dataops_tests.loopback import free_port
 from healthcare_dataops_tests.servers import Processes, http_get, wait_for
@@ -41,13 +44,15 @@ def _tool(name: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def exporter(scored_lakehouse, tmp_path_factory):
-    """``healthcare-dataops metrics`` on the scored lakehouse's instance, as a user starts it."""
+def exporter(scored_lakehouse, broker, tmp_path_factory):
+    """``healthcare-dataops metrics --streams`` on the scored lakehouse's instance, as a user
+    starts it, asking a real broker for the real-time feeds' end offsets."""
     processes = Processes(tmp_path_factory.mktemp("exporter"))
     port = free_port()
-    command = [str(Path(sys.executable).parent / "healthcare-dataops"), "metrics", "--port", str(port)]
+    command = [str(Path(sys.executable).parent / "healthcare-dataops"), "metrics", "--port", str(port), "--streams"]
+    env = {**scored_lakehouse.env, settings.KAFKA_BOOTSTRAP_SERVERS: broker.bootstrap_servers}
     try:
-        processes.start("exporter", command, scored_lakehouse.env, cwd=scored_lakehouse.root)
+        processes.start("exporter", command, env, cwd=scored_lakehouse.root)
         url = f"http://127.0.0.1:{port}/metrics"
         wait_for("the exporter answering /metrics", lambda: http_get(url) is not None, START_TIMEOUT_S, processes)
         yield url, processes
@@ -110,11 +115,31 @@ def test_the_alert_rules_pass_promtool_check_and_their_unit_tests():
         assert done.returncode == 0, done.stdout + done.stderr
 
 
+def _listener_metric_names() -> set[str]:
+    """What the MLLP listener exports itself (``mllp-listen --metrics-port``)."""
+    from prometheus_client import CollectorRegistry, generate_latest
+
+    from healthcare_dataops.streaming.listener_metrics import AcknowledgementCollector
+
+    registry = CollectorRegistry()
+    registry.register(AcknowledgementCollector({}))
+    return {s.name for f in text_string_to_metric_families(generate_latest(registry).decode()) for s in f.samples}
+
+
 def test_rules_and_dashboard_name_only_exported_metrics(exported):
     assert {"healthcare_dataops_scored_stays", "healthcare_dataops_champion_holdout_auroc",
             "healthcare_dataops_runs_total", "healthcare_dataops_check_failed"} <= set(exported)
+    exported = set(exported) | _listener_metric_names()
     dashboard = json.loads(DASHBOARD.read_text())
     expressions = [t["expr"] for p in dashboard["panels"] for t in p["targets"]]
     named = set(re.findall(r"healthcare_dataops_\w+", " ".join(expressions) + RULES.read_text()))
-    assert named and named <= set(exported), sorted(named - set(exported))
+    assert named and named <= exported, sorted(named - exported)
     assert len(dashboard["panels"]) == len({p["id"] for p in dashboard["panels"]})
+
+
+def test_the_real_time_feeds_positions_are_exported_per_partition(exported):
+    reachable = {s.labels["topic"]: s.value for s in exported["healthcare_dataops_stream_broker_reachable"].samples}
+    assert reachable == dict.fromkeys(TOPICS, 1.0)
+    lag = {(s.labels["topic"], s.labels["partition"]) for s in
+           exported["healthcare_dataops_stream_consumer_lag_messages"].samples}
+    assert lag == {(topic, str(p)) for topic in TOPICS for p in range(PARTITIONS)}

@@ -25,7 +25,7 @@ def broker(tmp_path_factory):
 def listener(broker, tmp_path_factory):
     log = tmp_path_factory.mktemp("listener") / "listener.log"
     with ListenerProcess(broker.bootstrap_servers, delivery_timeout_seconds=TEST_DELIVERY_TIMEOUT_SECONDS,
-                         log_path=log) as started:
+                         log_path=log, with_metrics=True) as started:
         yield started
 
 

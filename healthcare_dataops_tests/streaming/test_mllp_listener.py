@@ -69,3 +69,22 @@ def test_broker_down_is_answered_ae_and_the_senders_retry_goes_through_once_it_i
     # At least once: the record in flight when the broker stopped may have been stored after
     # all, so the retry can add a second copy of DOWN1, which silver keeps once.
     assert 1 <= controls.count("DOWN1") <= 2
+
+
+def _acknowledgements(listener) -> dict[str, float]:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    from healthcare_dataops_tests.servers import http_get
+
+    text = http_get(f"http://127.0.0.1:{listener.metrics_port}/metrics").decode()
+    [family] = [f for f in text_string_to_metric_families(text) if f.name == "healthcare_dataops_mllp_acknowledgements"]
+    return {s.labels["code"]: s.value for s in family.samples if s.name.endswith("_total")}
+
+
+def test_the_listener_counts_its_acknowledgements_for_prometheus(listener):
+    before = _acknowledgements(listener)
+    assert set(before) == {"AA", "AE", "AR"}
+    assert _send(listener.port, oru_message("COUNT1", "MRN-7", observed=NOW)).code == "AA"
+    assert _send(listener.port, "not HL7 either").code == "AR"
+    after = _acknowledgements(listener)
+    assert {code: after[code] - before[code] for code in after} == {"AA": 1, "AE": 0, "AR": 1}
