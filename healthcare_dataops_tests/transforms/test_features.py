@@ -7,6 +7,7 @@ from pyspark.sql import functions as F
 
 from healthcare_dataops.transforms.features import (
     FEATURES,
+    LAST_LAB_TIMES,
     inpatient_features,
     patient_features,
 )
@@ -110,9 +111,11 @@ def test_open_stays_are_described_as_of_the_scoring_time(silver, spark):
     assert sorted(stays) == ["O"]
     o = stays["O"]
     assert o["sodium_last"] == 131.0  # the 150 comes after the scoring time
+    # When that last value was measured, for the score's explanation; not a model input.
+    assert o["sodium_last_at"] == _ts("2026-03-30 06:00:00")
     assert o["length_of_stay_days"] == pytest.approx(38 / 24)  # admitted 38 hours earlier
     assert (o["admissions_12m"], o["age_at_discharge"]) == (1, 90)  # Q counts; 90+ counts as 90
-    assert list(o)[4:] == list(FEATURES)
+    assert list(o)[4:] == [*FEATURES, *LAST_LAB_TIMES]
 
 
 def test_a_stay_is_open_from_its_admission_until_its_discharge(silver):
