@@ -1,5 +1,5 @@
 # Shortcuts for the scripts; the scripts need nothing but bash, Python 3.11 and Java 17.
-.PHONY: run test ui mlflow-ui models bench model-benchmark drift-scenario setup generate check-config lock clean
+.PHONY: run test ui worklist metrics mlflow-ui models bench model-benchmark drift-scenario setup generate check-config lock clean
 
 run:
 	bash scripts/quickstart.sh
@@ -9,6 +9,14 @@ test:
 
 ui:
 	bash scripts/ui.sh
+
+# The clinician worklist on http://127.0.0.1:8050 (behind the login proxy in production).
+worklist:
+	bash scripts/worklist.sh
+
+# The Prometheus metrics on http://127.0.0.1:9464/metrics.
+metrics:
+	bash scripts/metrics.sh
 
 # The MLflow UI for the default store on http://127.0.0.1:5000.
 mlflow-ui:

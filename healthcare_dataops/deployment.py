@@ -153,6 +153,10 @@ def _value_problems(env: Mapping[str, str]) -> list[str]:
         settings.DAGSTER_UI_URL: _http_url,
         settings.MLLP_PORT: _parsed(settings.parse_port),
         settings.STREAM_SENSOR_INTERVAL_SECONDS: _parsed(settings.parse_whole_seconds),
+        settings.MLLP_METRICS_PORT: _parsed(settings.parse_port),
+        settings.WORKLIST_PORT: _parsed(settings.parse_port),
+        settings.METRICS_PORT: _parsed(settings.parse_port),
+        settings.REIDENTIFICATION: lambda v: None if v.strip().lower() in ("on", "off") else "must be 'on' or 'off'",
     }
     found = []
     for name, check in checks.items():

@@ -70,6 +70,8 @@ def test_production_names_each_missing_setting(production_env, name):
     ({"HEALTHCARE_DATAOPS_RETRAIN_COOLDOWN_HOURS": "-1"}, "HEALTHCARE_DATAOPS_RETRAIN_COOLDOWN_HOURS="),
     ({"HEALTHCARE_DATAOPS_ALERT_WEBHOOK_URL": "hooks.example/x"}, "HEALTHCARE_DATAOPS_ALERT_WEBHOOK_URL="),
     ({deployment.ENVIRONMENT: "prod"}, f"{deployment.ENVIRONMENT}='prod'"),
+    ({"HEALTHCARE_DATAOPS_REIDENTIFICATION": "yes"}, "HEALTHCARE_DATAOPS_REIDENTIFICATION='yes': must be 'on'"),
+    ({"HEALTHCARE_DATAOPS_METRICS_PORT": "90000"}, "HEALTHCARE_DATAOPS_METRICS_PORT="),
 ])
 def test_a_wrong_value_is_named(production_env, changes, named):
     found = problems_with(production_env, **changes)
