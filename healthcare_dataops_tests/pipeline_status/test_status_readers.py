@@ -51,10 +51,11 @@ def test_checks_and_runs_are_counted(instance):
     project = catalog.project_catalog()
     found = {f"{c.asset}:{c.name}": c for c in checks.check_statuses(instance, project)}
     assert len(found) == len(project.checks)
-    # The lakehouse ran the checks of patients only; the others have no result yet.
+    # The lakehouse ran the checks of patients only (and the drift report's, which it always
+    # evaluates); the others have no result yet.
     assert {k: (c.blocking, c.passed) for k, c in found.items() if c.passed is not None} == {
         "patients:critical_expectations": (True, True), "patients:conservation": (True, True),
-        "patients:quality_warnings": (False, True)}
+        "patients:quality_warnings": (False, True), "feature_drift_report:features_have_not_drifted": (False, True)}
     by_job = {j.job: j for j in runs.job_runs(instance, project.jobs)}
     ephemeral = by_job["__ephemeral_asset_job__"]
     assert (ephemeral.succeeded, ephemeral.failed) == (2, 0) and ephemeral.last_duration_seconds > 0

@@ -39,6 +39,6 @@ def test_positions_and_lag_per_partition(broker, tmp_path):
 def test_an_unreachable_broker_is_reported_not_waited_for(tmp_path):
     from healthcare_dataops.streaming.local_broker import free_port
 
-    found = streams.stream_positions(str(tmp_path), {}, f"127.0.0.1:{free_port()}", timeout_seconds=1)
+    found = streams.stream_positions(str(tmp_path), {}, f"127.0.0.1:{free_port()}", timeout_seconds=0.5)
     assert [(t.topic, t.reachable, t.partitions) for t in found] == [
         (LABS_TOPIC, False, ()), (WEARABLES_TOPIC, False, ())]
