@@ -43,6 +43,9 @@ class BronzeTable:
     preview_columns: tuple[str, ...] = ()
     # File names can carry identifiers (an Apple Health export named by device serial).
     file_names_in_metadata: bool = True
+    # The delivery day first; a table of many kinds of record may add the kind, so that a
+    # reader of one kind reads its own files only.
+    partition_by: tuple[str, ...] = (PARTITION_COLUMN,)
 
     @property
     def schema(self) -> pa.Schema:
