@@ -21,8 +21,9 @@ Simulate a hospital's high-utilization panel day by day and deliver what its thr
 systems would: the EHR's daily Synthea CSV export (or its FHIR R4 export: --ehr-format), HL7
 v2.5.1 ORU^R01 lab results from three labs, and Open mHealth wearable data points with device
 enrollments. Side files that are NOT part of the feeds go to --side: manifest.json (options,
-injected faults, expected bronze counts per file), readmission_truth.csv (true 30-day readmission probability and label of
-every inpatient discharge) and readmission_risk_inputs.csv (the risk function's inputs).
+injected faults, expected bronze counts per file), readmission_truth.csv (true 30-day
+readmission probability and label of every inpatient discharge) and readmission_risk_inputs.csv
+(the risk function's inputs).
 
 The same options and seed give byte-identical files. The simulation always starts at the
 population epoch, so a later run with --start-date after it re-simulates the earlier days
