@@ -36,10 +36,17 @@ BUNDLED = "conditions"
 MANIFEST_NAME = "export-manifest.json"
 
 
-def resource_id(table: str, row: list[str]) -> str:
-    """Ids of records that have none in the CSV: a hash of the row's key, so that the same
+# What identifies a record the CSV gives no id: the keys silver merges it by.
+RECORD_KEYS = {"conditions": ("patient", "encounter", "code", "start"),
+               "medications": ("patient", "encounter", "code", "start"),
+               "observations": ("patient", "encounter", "code", "date")}
+
+
+def resource_id(table: str, values: dict[str, str]) -> str:
+    """Ids of records that have none in the CSV: a hash of the record's key, so that the same
     record delivered again (an open stay's orders) is the same resource."""
-    digest = hashlib.blake2b("|".join([table, *row[:5]]).encode(), digest_size=16).hexdigest()
+    key = "|".join([table, *(values[c] for c in RECORD_KEYS[table])])
+    digest = hashlib.blake2b(key.encode(), digest_size=16).hexdigest()
     return f"{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:]}"
 
 
@@ -178,7 +185,7 @@ def _encounter(v: dict, _row) -> dict:
 
 def _condition(v: dict, row) -> dict:
     return _compact({
-        "resourceType": "Condition", "id": resource_id("conditions", row),
+        "resourceType": "Condition", "id": resource_id("conditions", v),
         "clinicalStatus": _concept("http://terminology.hl7.org/CodeSystem/condition-clinical",
                                    "resolved" if v["stop"] else "active", "Resolved" if v["stop"] else "Active"),
         "category": [_concept("http://terminology.hl7.org/CodeSystem/condition-category", "encounter-diagnosis",
@@ -192,7 +199,7 @@ def _condition(v: dict, row) -> dict:
 def _medication(v: dict, row) -> dict:
     dispenses = int(v["dispenses"]) if v["dispenses"].isdigit() else None
     return _compact({
-        "resourceType": "MedicationRequest", "id": resource_id("medications", row),
+        "resourceType": "MedicationRequest", "id": resource_id("medications", v),
         "status": "stopped" if v["stop"] else "active", "intent": "order",
         "medicationCodeableConcept": _concept(RXNORM, v["code"], v["description"], v["description"]),
         "subject": _patient_ref(v["patient"]), "encounter": _encounter_ref(v["encounter"]), "authoredOn": v["start"],
@@ -209,7 +216,7 @@ def _observation(v: dict, row) -> dict:
     value = ({"valueQuantity": _compact({"value": float(v["value"]), "unit": v["units"], "system": UCUM,
                                          "code": v["units"]})} if numeric else {"valueString": v["value"]})
     return _compact({
-        "resourceType": "Observation", "id": resource_id("observations", row), "status": "final",
+        "resourceType": "Observation", "id": resource_id("observations", v), "status": "final",
         "category": [_concept("http://terminology.hl7.org/CodeSystem/observation-category", v["category"],
                               v["category"])],
         "code": _concept(LOINC, v["code"], v["description"], v["description"]),
