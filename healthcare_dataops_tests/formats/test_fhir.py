@@ -32,7 +32,8 @@ def test_a_bundle_is_a_row_per_entry_its_text_as_written_and_a_broken_entry_reje
     path = samples_dir / "fhir_examples" / "ObservationBundle.FHIR-Converter.json"
     patient, broken, observation = _rows(path)
     assert (patient.values["resource_type"], patient.position) == ("Patient", (1, 1))
-    assert patient.values["bundle_type"] == "batch-response" and patient.values["last_updated"] == "2018-11-12T03:35:20.715Z"
+    assert patient.values["bundle_type"] == "batch-response"
+    assert patient.values["last_updated"] == "2018-11-12T03:35:20.715Z"
     # The entry's resource as it stands in the file (its indentation included), not re-serialised.
     assert patient.values["resource_json"] in path.read_text(encoding="utf-8-sig")
     assert isinstance(broken, Rejected) and broken.position == (1, 2)
@@ -53,7 +54,8 @@ def test_invalid_unknown_and_broken_records_are_rejected_with_the_reason():
     assert parse_record(b'{"resourceType":"Patient",', 2)[0].reason.startswith("record is not valid JSON")
     assert parse_record(b"[1]", 2)[0].reason == "record is not a JSON object"
     assert parse_record(b"  \n", 4) == []
-    assert parse_record(b'{"resourceType":"Patient","id":"\xff"}', 5)[0].reason == "record is not valid UTF-8 at byte 32"
+    [not_utf8] = parse_record(b'{"resourceType":"Patient","id":"\xff"}', 5)
+    assert not_utf8.reason == "record is not valid UTF-8 at byte 32"
 
 
 def test_deletes_of_a_since_export_and_the_manifest_are_rows_of_their_own():

@@ -186,6 +186,7 @@ def test_a_fhir_observation_is_no_wearable_reading_and_the_reason_names_fhir(sam
     line = json.dumps(json.loads(text)).encode()
     rejected = parse_line(line, 4)
     assert isinstance(rejected, Rejected)
-    assert rejected.reason == "line is a FHIR Observation, not an Open mHealth data point: FHIR is delivered to the fhir feed"
+    assert rejected.reason == ("line is a FHIR Observation, not an Open mHealth data point: "
+                               "FHIR is delivered to the fhir feed")
     [document] = list(parse_openmhealth(io.BytesIO(text), file_name="heart-rate.json"))
     assert document.reason.startswith("document is a FHIR Observation")
