@@ -108,7 +108,7 @@ def conservation_check(table: SilverTable, bronze_table: str, more_inputs: tuple
                 holds = written is not None and (
                     bronze.get(day, 0) == written + quarantined.get(day, 0) + duplicates + deletions)
                 if not holds:
-                    broken.append(f"{day} {feed}")
+                    broken.append((day, feed))
                 lines.append(f"| {day} | {feed} | {bronze.get(day, 0)} | {written} | {quarantined.get(day, 0)} "
                              f"| {duplicates} | {deletions} | {'yes' if holds else 'NO'} |")
         return dg.AssetCheckResult(
@@ -118,7 +118,8 @@ def conservation_check(table: SilverTable, bronze_table: str, more_inputs: tuple
             severity=dg.AssetCheckSeverity.ERROR,
             metadata={
                 "days_checked": len(days),
-                "days_not_conserved": dg.MetadataValue.json(broken),
+                "days_not_conserved": dg.MetadataValue.json(sorted({day for day, _ in broken})),
+                "feeds_not_conserved": dg.MetadataValue.json([f"{day} {feed}" for day, feed in broken]),
                 "ledger": dg.MetadataValue.md("\n".join(lines)),
             },
         )
