@@ -12,6 +12,7 @@ from healthcare_dataops import settings
 from .drift import KINDS as DRIFT_KINDS
 from .drift import parse_drift
 from .faults import BRONZE, SILVER, parse_faults
+from .fhir_faults import FHIR_FAULTS
 from .runner import EHR_FORMATS, GENERATED_SOURCES, Options, generate
 
 DEFAULT_EPOCH = dt.date(2026, 1, 1)
@@ -58,7 +59,7 @@ def _share(text: str) -> float:
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
-    fault_help = "; ".join(f"{k}: {v}" for k, v in {**BRONZE, **SILVER}.items()).replace("%", "%%")
+    fault_help = "; ".join(f"{k}: {v}" for k, v in {**BRONZE, **SILVER, **FHIR_FAULTS}.items()).replace("%", "%%")
     parser = subparsers.add_parser(
         "generate", help="write synthetic EHR, lab and wearable feeds into a landing zone",
         description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -125,7 +126,8 @@ def options_from(args: argparse.Namespace) -> Options:
     return Options(
         landing=args.landing, side=args.side, patients=args.patients, days=args.days, start_date=start,
         epoch=epoch, seed=args.seed, drifts=tuple(parse_drift(d, start) for d in args.drift),
-        faults=parse_faults(args.faults) if args.faults else (), faults_per_kind=args.faults_per_kind,
+        faults=parse_faults(args.faults, fhir=args.ehr_format != "csv") if args.faults else (),
+        faults_per_kind=args.faults_per_kind,
         heart_rate_every=args.heart_rate_every_minutes, device_share=args.device_share,
         sources=tuple(s for s in GENERATED_SOURCES if s in sources), clean=args.clean, ehr_format=args.ehr_format,
     )

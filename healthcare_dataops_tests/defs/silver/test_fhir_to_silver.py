@@ -82,15 +82,20 @@ def test_real_fhir_samples_reach_silver_with_every_row_accounted_for_per_feed(sa
     assert pseudonym_of("12345", KEY, "patient") in patients
 
 
+FHIR_FAULTS = ("fhir_invalid_resource", "fhir_unknown_resource_type", "fhir_dangling_reference",
+               "fhir_stale_duplicate")
+
+
 @pytest.fixture(scope="module")
 def fhir_only(tmp_path_factory):
-    """The small lakehouse's hospital (50 patients, one day), its EHR delivering FHIR only."""
+    """The small lakehouse's hospital (50 patients, one day), its EHR delivering FHIR only,
+    with every FHIR fault (none of them touches what the features read)."""
     root = tmp_path_factory.mktemp("fhir-only")
     cli(["generate", "--landing", str(root / "landing"), "--side", str(root / "side"), "--patients", "50",
-         "--days", "1", "--start-date", DAY, "--quiet", "--ehr-format", "fhir"])
+         "--days", "1", "--start-date", DAY, "--quiet", "--ehr-format", "fhir", "--faults", ",".join(FHIR_FAULTS)])
     result = materialize_days(lakehouse_assets(), DAY, DAY, landing=root / "landing", lakehouse=root / "lakehouse")
     assert result.success and _failed_checks(result) == []
-    return root
+    return root, result
 
 
 def _features(lakehouse) -> pd.DataFrame:
@@ -98,14 +103,36 @@ def _features(lakehouse) -> pd.DataFrame:
     return frame.sort_values("encounter_id").reset_index(drop=True)
 
 
+def test_fhir_faults_are_caught_where_the_manifest_says(fhir_only):
+    root, result = fhir_only
+    faults = {f["kind"]: f for f in json.loads((root / "side" / "manifest.json").read_text())["faults"]}
+    assert set(FHIR_FAULTS) <= set(faults)
+    bronze = read_table(root / "lakehouse", "bronze", "fhir_bronze_quarantine").to_pylist()
+    reasons = {(r["source_file"], r["source_position"]): r["reason"] for r in bronze}
+    for kind, reason in (("fhir_invalid_resource", "not valid FHIR R4 Observation: effectiveDateTime: "),
+                         ("fhir_unknown_resource_type", "unknown FHIR R4 resource type 'WearableReading'")):
+        where = (faults[kind]["file"], f"record {faults[kind]['position']['line']}")
+        assert reasons[where].startswith(reason), kind
+    dangling = "subject is no Patient bronze holds (a dangling reference)"
+    quarantined = [r["reason"] for t in ("observations", "lab_results")
+                   for r in read_table(root / "lakehouse", "silver", f"{t}_quarantine").to_pylist()]
+    assert quarantined.count(dangling) == 1
+    encounters = metadata_by_partition(result, "encounters")[DAY]["outcomes_by_feed"]["fhir_resources"]
+    assert encounters["duplicates"] >= 1  # the stale copy, older than the version silver keeps
+
+
 def test_features_of_a_fhir_only_hospital_equal_those_of_its_csv_export(fhir_only, small_lakehouse):
+    fhir_only, _ = fhir_only
     assert not (fhir_only / "landing" / "ehr").exists()
     from_fhir, from_csv = _features(fhir_only / "lakehouse"), _features(small_lakehouse.lakehouse)
     assert len(from_csv) > 20 and from_fhir["readmitted_30d"].notna().all()
     pd.testing.assert_frame_equal(from_fhir, from_csv)
-    for table in ("patients", "encounters", "conditions", "medications", "observations"):
-        assert read_table(fhir_only / "lakehouse", "silver", table).num_rows == \
-            read_table(small_lakehouse.lakehouse, "silver", table).num_rows, table
+    rows = {t: (read_table(fhir_only / "lakehouse", "silver", t).num_rows,
+                read_table(small_lakehouse.lakehouse, "silver", t).num_rows)
+            for t in ("patients", "encounters", "conditions", "medications", "observations")}
+    # The same rows, but the three Observations the FHIR faults broke.
+    assert {t: fhir - csv for t, (fhir, csv) in rows.items()} in (
+        {"patients": 0, "encounters": 0, "conditions": 0, "medications": 0, "observations": -lost} for lost in (2, 3))
 
 
 def _resources(folder, kind: str) -> list[dict]:
@@ -113,6 +140,7 @@ def _resources(folder, kind: str) -> list[dict]:
 
 
 def test_an_incremental_export_updates_deletes_and_keeps_the_newer_version(fhir_only, tmp_path):
+    fhir_only, _ = fhir_only
     lakehouse = tmp_path / "lakehouse"
     shutil.copytree(fhir_only / "lakehouse", lakehouse)
     first = fhir_only / "landing" / "fhir" / DAY
