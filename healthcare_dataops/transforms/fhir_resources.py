@@ -133,7 +133,8 @@ def versioned(batch, resource_types: tuple[str, ...]) -> DataFrame:
         (F.col("_newest_source_file_sha256").isNotNull() & ~(same[0] & same[1] & same[2] & same[3])).alias(SUPERSEDED),
         F.coalesce(F.col("request_method") == "DELETE", F.lit(False)).alias(DELETES),
     )
-    if not rows.where(F.col(DELETES)).limit(1).collect():
+    # Checked on the batch's own rows: the join with history is computed once, when staged.
+    if not batch.raw.where(F.col("request_method") == "DELETE").limit(1).collect():
         return rows.withColumn(VERSION_PROBLEM, F.lit(None).cast("string"))
     deleted = rows.where(F.col(DELETES)).select(*identity).distinct()
     stored = past.where(F.coalesce(F.col("request_method"), F.lit("")) != "DELETE")
