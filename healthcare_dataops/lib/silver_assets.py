@@ -164,8 +164,10 @@ def silver_multi_asset(build: SilverBuild) -> dg.AssetsDefinition:
         patients = (spark_tables.read(session, lakehouse.table_uri("silver", PATIENTS))
                     if build.needs_known_patient else None)
         # A feed whose bronze table was never written (its source delivers nothing) adds no rows.
-        inputs = [build.inputs[0], *(i for i in build.more_inputs
-                                     if spark_tables.exists(lakehouse.table_uri("bronze", i.bronze_table)))]
+        inputs = [i for i in build.inputs if spark_tables.exists(lakehouse.table_uri("bronze", i.bronze_table))]
+        if not inputs:
+            raise FileNotFoundError(f"none of {', '.join(build.bronze_tables)} exists in the lakehouse yet: "
+                                    f"materialize their bronze assets before {table.name}")
         weights: dict[str, int] = {}
         for feed in inputs:
             for day, rows in spark_tables.rows_per_partition(lakehouse.table_uri("bronze", feed.bronze_table)).items():
