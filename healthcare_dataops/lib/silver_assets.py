@@ -168,16 +168,21 @@ def silver_multi_asset(build: SilverBuild) -> dg.AssetsDefinition:
         if not inputs:
             raise FileNotFoundError(f"none of {', '.join(build.bronze_tables)} exists in the lakehouse yet: "
                                     f"materialize their bronze assets before {table.name}")
+        rows_by_feed = {f.bronze_table: spark_tables.rows_per_partition(lakehouse.table_uri("bronze", f.bronze_table))
+                        for f in inputs}
         weights: dict[str, int] = {}
-        for feed in inputs:
-            for day, rows in spark_tables.rows_per_partition(lakehouse.table_uri("bronze", feed.bronze_table)).items():
+        for per_day in rows_by_feed.values():
+            for day, rows in per_day.items():
                 weights[day] = weights.get(day, 0) + rows
         chunks = day_chunks(context.partition_keys, weights, max_weight=SILVER_CHUNK_ROWS, max_days=SILVER_CHUNK_DAYS)
         reports = []
         progress = ChunkProgress(table.name, len(chunks), len(context.partition_keys), context.log.info)
         for number, days in enumerate(chunks):
             conformed = None
-            for feed in inputs:
+            # A feed that brought nothing on these days costs nothing (the first is read all
+            # the same: it gives the batch its columns when none brought a row).
+            delivered = [f for f in inputs if f is inputs[0] or any(rows_by_feed[f.bronze_table].get(d) for d in days)]
+            for feed in delivered:
                 raw = spark_tables.read_days(session, lakehouse.table_uri("bronze", feed.bronze_table), days)
                 rows = feed.conform(Batch(feed.rows.where(raw) if feed.rows else raw, session, key, lakehouse,
                                           list(days)))
