@@ -10,6 +10,8 @@ also the daily partition key of the bronze assets.
     <root>/wearables/<YYYY-MM-DD>/*.json                          Open mHealth documents
     <root>/wearables/<YYYY-MM-DD>/*.xml                           Apple Health export.xml
     <root>/wearables/<YYYY-MM-DD>/device_enrollment.csv           devices enrolled that day
+    <root>/fhir/<YYYY-MM-DD>/<ResourceType>.<n>.ndjson            FHIR R4 Bulk Data, a resource a line
+    <root>/fhir/<YYYY-MM-DD>/*.json                               FHIR bundles (and the export's manifest)
 """
 
 from __future__ import annotations
@@ -21,7 +23,9 @@ from pathlib import PurePosixPath
 EHR = "ehr"
 LABS = "labs"
 WEARABLES = "wearables"
-SOURCES = (EHR, LABS, WEARABLES)
+# The EHR's FHIR R4 export: the same clinical records as ``ehr``, in another format.
+FHIR = "fhir"
+SOURCES = (EHR, LABS, WEARABLES, FHIR)
 
 EHR_TABLES = ("patients", "encounters", "conditions", "medications", "observations")
 ENROLLMENT_FILE_NAME = "device_enrollment.csv"
@@ -29,6 +33,8 @@ HL7_SUFFIXES = (".hl7", ".txt")
 OPENMHEALTH_LINE_SUFFIXES = (".jsonl", ".ndjson")
 OPENMHEALTH_SUFFIXES = (*OPENMHEALTH_LINE_SUFFIXES, ".json")
 APPLE_HEALTH_SUFFIXES = (".xml",)
+FHIR_LINE_SUFFIXES = (".ndjson", ".jsonl")
+FHIR_DOCUMENT_SUFFIXES = (".json",)
 
 _DAY_FOLDER = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -46,6 +52,12 @@ def lab_file_name(lab_code: str, day: dt.date | str) -> str:
 
 def wearable_file_name(vendor: str, day: dt.date | str) -> str:
     return f"{vendor}_{_as_day(day).replace('-', '')}.jsonl"
+
+
+def fhir_file_name(resource_type: str, day: dt.date | str, number: int = 0) -> str:
+    """Bulk Data's naming, one file (or several) per resource type: ``Patient.000.ndjson``."""
+    _as_day(day)
+    return f"{resource_type}.{number:03d}.ndjson"
 
 
 def is_day_folder(name: str) -> bool:

@@ -47,6 +47,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         return LONGEST_FIRST.index(module) if module in LONGEST_FIRST else len(LONGEST_FIRST)
 
     items.sort(key=rank)  # stable: the rest keep their order
+    # Last: the other Python's test, whose install runs in the background meanwhile.
+    items.sort(key=lambda item: item.path.name == "test_other_python.py")
     # One xdist group per file (loadgroup then schedules as loadfile does), but one for all
     # the files that share a built lakehouse.
     shared_by_module: dict[str, str] = {}
@@ -56,6 +58,18 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
                 shared_by_module.setdefault(_module(item), name)
     for item in items:
         item.add_marker(pytest.mark.xdist_group(shared_by_module.get(_module(item), _module(item))))
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    from healthcare_dataops_tests.other_python import start_in_background
+
+    start_in_background(session)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    from healthcare_dataops_tests.other_python import remove_background_install
+
+    remove_background_install(session)
 
 
 @pytest.fixture(scope="session")

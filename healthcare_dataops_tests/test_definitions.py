@@ -27,7 +27,7 @@ def test_every_bronze_table_is_an_asset_in_the_bronze_group():
         "ehr_patients", "ehr_encounters", "ehr_conditions", "ehr_medications",
         "ehr_observations", "ehr_bronze_quarantine", "lab_results_raw",
         "lab_bronze_quarantine", "wearable_readings_raw", "wearable_enrollments_raw",
-        "wearable_bronze_quarantine",
+        "wearable_bronze_quarantine", "fhir_resources", "fhir_bronze_quarantine",
     }
 
 
@@ -65,7 +65,7 @@ def test_every_writer_of_a_shared_table_or_the_registry_takes_its_pool():
     assert pools["risk_model"] == "model_registry"
     assert pools["feature_drift_report"] is None
     assert {p for p in pools.values() if p} == {
-        "bronze_ehr_tables", "bronze_labs_tables", "bronze_wearables_tables", "silver_ehr_tables",
+        "bronze_ehr_tables", "bronze_labs_tables", "bronze_wearables_tables", "bronze_fhir_tables", "silver_ehr_tables",
         "silver_labs_tables", "silver_wearables_tables", "gold_tables", "model_registry"}
 
 

@@ -51,6 +51,10 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                         help="messages per second --realtime sends, over all connections (default: %(default)s)")
     parser.add_argument("--rt-connections", type=int, default=4,
                         help="MLLP connections --realtime sends on, each waiting for its ACK (default: %(default)s)")
+    parser.add_argument("--fhir-path", action="store_true",
+                        help="instead of the runs above: per scale, generate the EHR's export as CSV and as FHIR R4 "
+                        "and run the EHR path (its bronze and the five EHR silver steps, with checks) cold on each, "
+                        "step by step")
     parser.add_argument("--render", type=Path, default=None, metavar="RESULTS.json",
                         help="run nothing: print the markdown of a results file written earlier, and rewrite "
                         "the .md beside it")
@@ -70,6 +74,7 @@ def run(args: argparse.Namespace) -> int:
     from healthcare_dataops.benchmark.backfill_run import parse_backfill_days, run_backfills
     from healthcare_dataops.benchmark.drift_scenario import run_drift_scenario
     from healthcare_dataops.benchmark.engine_workers import parse_worker_counts, run_worker_counts
+    from healthcare_dataops.benchmark.fhir_path import run_fhir_path
     from healthcare_dataops.benchmark.machine import describe_machine
     from healthcare_dataops.benchmark.scale_run import run_scale
 
@@ -93,10 +98,14 @@ def run(args: argparse.Namespace) -> int:
         names += "-backfill-" + "-".join(map(str, lengths))
     if worker_counts:
         names += "-workers-" + "-".join(map(str, worker_counts))
+    if args.fhir_path:
+        names += "-fhir-path"
     stem = args.results / f"{dt.date.today().isoformat()}-{names}"
-    results, backfills, workers = [], [], []
+    results, backfills, workers, fhir_paths = [], [], [], []
     for scale in scales:
-        if lengths:
+        if args.fhir_path:
+            fhir_paths.append(run_fhir_path(scale, workdir / f"{scale.name}-fhir-path"))
+        elif lengths:
             backfills.append(run_backfills(scale, lengths, workdir / f"{scale.name}-backfill"))
         elif worker_counts:
             workers.append(run_worker_counts(scale, worker_counts, workdir / f"{scale.name}-workers",
@@ -104,9 +113,9 @@ def run(args: argparse.Namespace) -> int:
         else:
             results.append(run_scale(scale, workdir / scale.name))
         # After every scale: a later one that takes the machine down loses nothing before it.
-        _write(stem, machine, results, backfills, workers)
+        _write(stem, machine, results, backfills, workers, fhir_paths=fhir_paths)
     if not args.keep:
-        kept = [*results, *backfills, *workers]
+        kept = [*results, *backfills, *workers, *fhir_paths]
         for folder in [workdir] if args.workdir is None else [r.workdir for r in kept]:
             shutil.rmtree(folder, ignore_errors=True)
     return 0
@@ -133,16 +142,16 @@ def _realtime(args: argparse.Namespace, workdir: Path, machine: dict) -> int:
 
 
 def _write(stem: Path, machine: dict, results: list, backfills: list = (), workers: list = (),
-           scenarios: list = ()) -> None:
+           scenarios: list = (), fhir_paths: list = ()) -> None:
     from healthcare_dataops.benchmark.report import render
 
-    markdown, targets = render(results, machine, backfills, workers, scenarios)
+    markdown, targets = render(results, machine, backfills, workers, scenarios, fhir_paths)
     stem.parent.mkdir(parents=True, exist_ok=True)
     stem.with_suffix(".md").write_text(markdown, encoding="utf-8")
     stem.with_suffix(".json").write_text(json.dumps(
         {"machine": machine, "scales": [r.to_json() for r in results],
          "backfills": [b.to_json() for b in backfills], "engine_workers": [w.to_json() for w in workers],
-         "drift_scenarios": [s.to_json() for s in scenarios],
+         "drift_scenarios": [s.to_json() for s in scenarios], "fhir_paths": [f.to_json() for f in fhir_paths],
          "targets": [{**t.__dict__, "met": t.met} for t in targets]}, indent=2, default=str), encoding="utf-8")
     print(markdown)
     print(f"results: {stem.with_suffix('.md')}")
@@ -152,11 +161,13 @@ def _render_again(path: Path) -> int:
     from healthcare_dataops.benchmark.backfill_run import BackfillResult
     from healthcare_dataops.benchmark.drift_scenario import DriftScenarioResult
     from healthcare_dataops.benchmark.engine_workers import WorkersResult
+    from healthcare_dataops.benchmark.fhir_path import FhirPathResult
     from healthcare_dataops.benchmark.scale_run import ScaleResult
 
     saved = json.loads(path.read_text(encoding="utf-8"))
     _write(path.with_suffix(""), saved["machine"], [ScaleResult.from_json(s) for s in saved["scales"]],
            [BackfillResult.from_json(b) for b in saved.get("backfills", [])],
            [WorkersResult.from_json(w) for w in saved.get("engine_workers", [])],
-           [DriftScenarioResult.from_json(d) for d in saved.get("drift_scenarios", [])])
+           [DriftScenarioResult.from_json(d) for d in saved.get("drift_scenarios", [])],
+           [FhirPathResult.from_json(f) for f in saved.get("fhir_paths", [])])
     return 0

@@ -8,6 +8,7 @@ from healthcare_dataops.benchmark.backfill_report import backfill_lines, backfil
 from healthcare_dataops.benchmark.drift_scenario import drift_scenario_lines
 from healthcare_dataops.benchmark.end_to_end_report import end_to_end_lines
 from healthcare_dataops.benchmark.engine_workers import workers_lines
+from healthcare_dataops.benchmark.fhir_path import fhir_path_lines
 from healthcare_dataops.benchmark.figures import HEAVY_STEPS, headline, layer_of, step_seconds, time_profile
 from healthcare_dataops.benchmark.markdown import count, value
 from healthcare_dataops.benchmark.run_stats import RunStats, StepStats
@@ -40,11 +41,13 @@ CHECK_STEP_SUFFIXES = ("_expectations", "_warnings", "_conservation")
 
 
 def render(
-    results: Sequence, machine: dict, backfills: Sequence = (), workers: Sequence = (), scenarios: Sequence = ()
+    results: Sequence, machine: dict, backfills: Sequence = (), workers: Sequence = (), scenarios: Sequence = (),
+    fhir_paths: Sequence = (),
 ) -> tuple[str, list[Target]]:
     """``results``: ScaleResults; ``backfills``: BackfillResults, where ``--backfill-days`` ran;
     ``workers``: WorkersResults, where ``--engine-workers`` ran; ``scenarios``:
-    DriftScenarioResults, where ``--drift-scenario`` ran."""
+    DriftScenarioResults, where ``--drift-scenario`` ran; ``fhir_paths``: FhirPathResults, where
+    ``--fhir-path`` ran."""
     lines = ["# healthcare-dataops benchmark", "", _machine_lines(machine), ""]
     targets: list[Target] = []
     for result in results:
@@ -57,6 +60,8 @@ def render(
         lines += workers_lines(result)
     for result in scenarios:
         lines += drift_scenario_lines(result)
+    for result in fhir_paths:
+        lines += fhir_path_lines(result)
     by_scale = {r.scale.name: r for r in results}
     if "small" in by_scale and "medium" in by_scale:
         small, medium = (headline(by_scale[name])["cold_seconds"] for name in ("small", "medium"))

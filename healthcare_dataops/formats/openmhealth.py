@@ -113,6 +113,11 @@ def _reading(point: Any, raw: str, position: tuple[int, ...], what: str) -> Pars
     if not isinstance(point, dict):
         reason = f"{what} is a JSON {_json_kind(point)}, not a data point object"
         return Rejected(raw, reason, position)
+    if "resourceType" in point:
+        # A FHIR Observation reads like a bare body whose valueQuantity is the measure.
+        kind = point["resourceType"] if isinstance(point["resourceType"], str) else "resource"
+        reason = f"{what} is a FHIR {kind[:64]}, not an Open mHealth data point: FHIR is delivered to the fhir feed"
+        return Rejected(raw, reason, position)
     header, body = point.get("header"), point.get("body")
     shaped = isinstance(body, dict) and isinstance(header, (dict, type(None)))
     header, body = (header or {}, body) if shaped else ({}, point)

@@ -92,3 +92,11 @@ WEARABLE_READING_COLUMNS: tuple[str, ...] = (
     "effective_date_time", "start_date_time", "end_date_time", "duration_value",
     "duration_unit", "raw_record",
 )
+
+# One row per FHIR resource (or bundle entry), its JSON as delivered, with what finds it again:
+# type and id, version and lastUpdated, the bundle entry's request and fullUrl (urn:uuid
+# references point at it), and an Observation's or Condition's category codes.
+FHIR_RESOURCE_COLUMNS: tuple[str, ...] = (
+    "resource_type", "resource_id", "version_id", "last_updated", "category_codes", "request_method",
+    "request_url", "full_url", "bundle_type", "resource_json",
+)

@@ -15,9 +15,10 @@ import numpy as np
 
 from healthcare_dataops.landing_layout import EHR_TABLES
 
-from . import delivery_faults, record_faults
+from . import delivery_faults, fhir_faults, record_faults
 from .delivery_faults import DELIVERY, DELIVERY_SKIP_REASONS
 from .fault_edits import Edit, apply_csv, apply_hl7, apply_jsonl, read_messages
+from .fhir_faults import FHIR_FAULTS, FHIR_SKIP_REASON
 from .labs import LAB_TABLE, message_separator
 from .ledger import FileRecord
 from .record_faults import RECORD, RECORD_SKIP_REASONS
@@ -45,8 +46,9 @@ SILVER = {
     "duplicate_redelivery": "an earlier day's lab messages delivered again, same MSH-10",
     "late_arrival": "wearable data points from two days earlier in a later day's file",
 }
-# Record faults (RECORD) are silver-level; delivery faults (DELIVERY) are about files, not rows.
-KINDS = tuple(BRONZE) + tuple(SILVER) + tuple(RECORD) + tuple(DELIVERY)
+# Record faults (RECORD) are silver-level; delivery faults (DELIVERY) are about files, not rows;
+# FHIR faults need the EHR's FHIR export, and "all" takes them only where it is written.
+KINDS = tuple(BRONZE) + tuple(SILVER) + tuple(RECORD) + tuple(DELIVERY) + tuple(FHIR_FAULTS)
 REQUIRED_COLUMN_DROPPED = {"patients": "BIRTHDATE"}  # other EHR tables lose PATIENT
 GARBAGE = "*** INTERFACE ENGINE: CONNECTION RESET BY PEER, RESENDING BATCH ***"
 NOT_A_DATA_POINT = '["ping", 1]'
@@ -55,15 +57,16 @@ SKIP_REASONS = {
     "late_arrival": "needs the same vendor's file from two days earlier in the same run (3 or more days)",
     "hl7_missing_msh": "needs a message from a lab whose messages are newline-separated",
     "hl7_garbage_line": "needs a message from a lab whose messages are newline-separated",
-    **RECORD_SKIP_REASONS, **DELIVERY_SKIP_REASONS,
+    **RECORD_SKIP_REASONS, **DELIVERY_SKIP_REASONS, **dict.fromkeys(FHIR_FAULTS, FHIR_SKIP_REASON),
 }
 SILVER_VALUES = {"heart_rate_impossible": ("heart-rate", 400), "spo2_impossible": ("oxygen-saturation", 130),
                  "steps_negative": ("step-count", -250)}
 
 
-def parse_faults(text: str) -> tuple[str, ...]:
+def parse_faults(text: str, *, fhir: bool = True) -> tuple[str, ...]:
+    """``fhir``: the run writes the FHIR export (its faults are in ``all`` only then)."""
     if text.strip() == "all":
-        return KINDS
+        return KINDS if fhir else tuple(k for k in KINDS if k not in FHIR_FAULTS)
     kinds = tuple(dict.fromkeys(k.strip() for k in text.split(",") if k.strip()))
     unknown = [k for k in kinds if k not in KINDS]
     if unknown:
@@ -325,6 +328,10 @@ def inject_faults(options, records: list[FileRecord]) -> tuple[list[dict], list[
         handler = getattr(record_faults, kind, None) or getattr(delivery_faults, kind)
         if handler(own, kind) is False:
             planner.skipped.append({"kind": kind, "reason": SKIP_REASONS[kind]})
+    for kind in [k for k in options.faults if k in FHIR_FAULTS]:
+        for _ in range(options.faults_per_kind):
+            if fhir_faults.inject(own, kind) is False:
+                planner.skipped.append({"kind": kind, "reason": SKIP_REASONS[kind]})
     # The whole-file fault goes first so that no row fault lands in a file it quarantines.
     row_kinds = [k for k in options.faults if k in BRONZE or k in SILVER]
     for kind in sorted(row_kinds, key=lambda k: k != "csv_missing_required_column"):

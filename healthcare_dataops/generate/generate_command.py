@@ -8,22 +8,23 @@ import json
 from pathlib import Path
 
 from healthcare_dataops import settings
-from healthcare_dataops.landing_layout import SOURCES
 
 from .drift import KINDS as DRIFT_KINDS
 from .drift import parse_drift
 from .faults import BRONZE, SILVER, parse_faults
-from .runner import Options, generate
+from .fhir_faults import FHIR_FAULTS
+from .runner import EHR_FORMATS, GENERATED_SOURCES, Options, generate
 
 DEFAULT_EPOCH = dt.date(2026, 1, 1)
 
 DESCRIPTION = """\
 Simulate a hospital's high-utilization panel day by day and deliver what its three source
-systems would: the EHR's daily Synthea CSV export, HL7 v2.5.1 ORU^R01 lab results from three
-labs, and Open mHealth wearable data points with device enrollments. Side files that are NOT
-part of the feeds go to --side: manifest.json (options, injected faults, expected bronze
-counts per file), readmission_truth.csv (true 30-day readmission probability and label of
-every inpatient discharge) and readmission_risk_inputs.csv (the risk function's inputs).
+systems would: the EHR's daily Synthea CSV export (or its FHIR R4 export: --ehr-format), HL7
+v2.5.1 ORU^R01 lab results from three labs, and Open mHealth wearable data points with device
+enrollments. Side files that are NOT part of the feeds go to --side: manifest.json (options,
+injected faults, expected bronze counts per file), readmission_truth.csv (true 30-day
+readmission probability and label of every inpatient discharge) and readmission_risk_inputs.csv
+(the risk function's inputs).
 
 The same options and seed give byte-identical files. The simulation always starts at the
 population epoch, so a later run with --start-date after it re-simulates the earlier days
@@ -58,7 +59,7 @@ def _share(text: str) -> float:
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
-    fault_help = "; ".join(f"{k}: {v}" for k, v in {**BRONZE, **SILVER}.items()).replace("%", "%%")
+    fault_help = "; ".join(f"{k}: {v}" for k, v in {**BRONZE, **SILVER, **FHIR_FAULTS}.items()).replace("%", "%%")
     parser = subparsers.add_parser(
         "generate", help="write synthetic EHR, lab and wearable feeds into a landing zone",
         description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -90,7 +91,10 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         help="minutes between heart-rate readings while a device is worn (default: %(default)s)")
     add("--device-share", type=_share, default=0.4, metavar="SHARE",
         help="share of patients enrolled with a wearable device (default: %(default)s)")
-    add("--sources", default=",".join(SOURCES), metavar="SOURCE,...",
+    add("--ehr-format", choices=EHR_FORMATS, default="csv",
+        help="how the EHR exports: Synthea CSV (ehr/), FHIR R4 Bulk Data NDJSON with a bundle a day and the export's "
+             "manifest (fhir/), or both, of the same patients and stays (default: %(default)s)")
+    add("--sources", default=",".join(GENERATED_SOURCES), metavar="SOURCE,...",
         help="which feeds to write, some of ehr,labs,wearables; the simulation and the truth are the same "
              "whichever are written (default: all)")
     add("--clean", action="store_true",
@@ -116,15 +120,16 @@ def options_from(args: argparse.Namespace) -> Options:
     recorded = recorded_epoch(args) if args.epoch is None and not args.clean else None
     epoch = args.epoch or (recorded if recorded and recorded <= start else min(DEFAULT_EPOCH, start))
     sources = tuple(s.strip() for s in args.sources.split(",") if s.strip())
-    unknown = [s for s in sources if s not in SOURCES]
+    unknown = [s for s in sources if s not in GENERATED_SOURCES]
     if unknown or not sources:
-        raise ValueError(f"--sources takes some of {', '.join(SOURCES)}, not {args.sources!r}")
+        raise ValueError(f"--sources takes some of {', '.join(GENERATED_SOURCES)}, not {args.sources!r}")
     return Options(
         landing=args.landing, side=args.side, patients=args.patients, days=args.days, start_date=start,
         epoch=epoch, seed=args.seed, drifts=tuple(parse_drift(d, start) for d in args.drift),
-        faults=parse_faults(args.faults) if args.faults else (), faults_per_kind=args.faults_per_kind,
+        faults=parse_faults(args.faults, fhir=args.ehr_format != "csv") if args.faults else (),
+        faults_per_kind=args.faults_per_kind,
         heart_rate_every=args.heart_rate_every_minutes, device_share=args.device_share,
-        sources=tuple(s for s in SOURCES if s in sources), clean=args.clean,
+        sources=tuple(s for s in GENERATED_SOURCES if s in sources), clean=args.clean, ehr_format=args.ehr_format,
     )
 
 

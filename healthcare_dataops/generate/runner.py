@@ -15,6 +15,7 @@ from healthcare_dataops.landing_layout import EHR, LABS, SOURCES, WEARABLES, is_
 from .drift import Drift, DriftPlan
 from .ehr import EhrDay, enrollment_file
 from .faults import inject_faults
+from .fhir import FhirDay
 from .history import prior_history
 from .labs import LAB_CODES, write_lab_day
 from .ledger import FileRecord
@@ -24,6 +25,9 @@ from .timeline import NullOutput, SimConfig, Simulation
 from .wearables import WearableDay, device_lines
 
 BURN_IN_DAYS = 21
+# The feeds the simulation writes; FHIR is the EHR's, in the format --ehr-format chooses.
+GENERATED_SOURCES = (EHR, LABS, WEARABLES)
+EHR_FORMATS = ("csv", "fhir", "both")
 PROGRESS_EVERY_DAYS = 10
 
 
@@ -41,8 +45,10 @@ class Options:
     faults_per_kind: int = 1
     heart_rate_every: int = 5
     device_share: float = 0.4
-    sources: tuple[str, ...] = SOURCES
+    sources: tuple[str, ...] = GENERATED_SOURCES
     clean: bool = False
+    # How the EHR delivers: its Synthea CSV export, its FHIR R4 export, or both.
+    ehr_format: str = "csv"
 
     @property
     def first_day(self) -> int:
@@ -56,7 +62,8 @@ class Options:
         return {**self.population(), "start_date": self.start_date.isoformat(), "days": self.days,
                 "drift": [f"{d.kind}@{d.start.isoformat()}"
                           for d in sorted(self.drifts, key=lambda d: (d.kind, d.start))],
-                "faults": list(self.faults), "faults_per_kind": self.faults_per_kind, "sources": list(self.sources)}
+                "faults": list(self.faults), "faults_per_kind": self.faults_per_kind, "sources": list(self.sources),
+                "ehr_format": self.ehr_format}
 
 
 @dataclass
@@ -77,7 +84,9 @@ class DayOutput:
 
     def __init__(self, options: Options, date: dt.date, history: bool = False):
         self.history = history  # only EHR rows while the days before the epoch are replayed
-        self.ehr_day = EhrDay(options.landing, date) if EHR in options.sources else None
+        writes_ehr = EHR in options.sources
+        self.ehr_day = EhrDay(options.landing, date) if writes_ehr and options.ehr_format != "fhir" else None
+        self.fhir_day = FhirDay(options.landing, date) if writes_ehr and options.ehr_format != "csv" else None
         self.enrollments = enrollment_file(options.landing, date) if WEARABLES in options.sources else None
         self.truth_rows: list[dict] = []
         self.input_rows: list[dict] = []
@@ -85,6 +94,8 @@ class DayOutput:
     def ehr(self, table: str, row: list[str]) -> None:
         if self.ehr_day:
             self.ehr_day.write(table, row)
+        if self.fhir_day:
+            self.fhir_day.write(table, row)
 
     def enrollment(self, row: list[str]) -> None:
         if self.enrollments and not self.history:
@@ -98,6 +109,7 @@ class DayOutput:
 
     def close(self) -> list[FileRecord]:
         records = self.ehr_day.close() if self.ehr_day else []
+        records += self.fhir_day.close() if self.fhir_day else []
         return records + ([self.enrollments.close()] if self.enrollments else [])
 
 
@@ -116,7 +128,7 @@ def generate(options: Options, log=lambda message: None) -> Summary:
     # The first export also carries what happened in the weeks before the epoch, so the
     # feeds open on a hospital in full swing (patients already admitted), not an empty one.
     first_export = DayOutput(options, options.epoch, history=True) if options.first_day == 0 else None
-    if first_export and first_export.ehr_day:
+    if first_export and (first_export.ehr_day or first_export.fhir_day):
         for i in range(options.patients):
             prior_history(sim.ctx, i, first_export.ehr)
     for day in range(-BURN_IN_DAYS, last + 1):

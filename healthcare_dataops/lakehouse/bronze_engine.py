@@ -47,11 +47,14 @@ class EngineLineFormat:
     """A format of one record a line that the engine reads, and its reference parser.
 
     ``read`` adds the table's columns and the boolean ``ENGINE_READ`` to the lines (columns
-    ``line_text``, ``source_record``, provenance); ``reference`` parses one line's bytes.
+    ``line_text``, ``source_record``, provenance); ``reference`` parses one line's bytes into
+    a result (or a list of them: a FHIR bundle is one record of many resources).
+    ``split``: the ``mapInArrow`` function that cuts the listed files into records.
     """
 
     read: Callable[[DataFrame], DataFrame]
-    reference: Callable[[bytes, int], ParseResult | None]
+    reference: Callable[[bytes, int], ParseResult | list[ParseResult] | None]
+    split: Callable = landing_lines.read_lines
 
 
 @dataclass(frozen=True)
@@ -82,7 +85,7 @@ def read_on_engine(
         landing_lines.files_table([(f.uri, f.relative_path, f.sha256, f.day) for f in files])
     )
     lines = listed.repartition(max(1, min(len(files), read_tasks))).mapInArrow(
-        landing_lines.read_lines, landing_lines.LINES_DDL
+        line_format.split, landing_lines.LINES_DDL
     )
     provenance = F.broadcast(listed.drop("uri"))
     records = landing_lines.records(lines.join(provenance, "file_index").drop("file_index"))
@@ -137,13 +140,15 @@ class _ReferenceForHandedOver:
         rows, rejected = [], []
         for line in handed.to_pylist():
             raw = line["line_bytes"] if line["line_bytes"] is not None else line["line_text"].encode("utf-8")
-            result = self.reference(raw, line["source_record"])
+            results = self.reference(raw, line["source_record"])
             provenance = {"source_file": line["source_file"], "source_file_sha256": line["source_file_sha256"],
                           PARTITION_COLUMN: line[PARTITION_COLUMN]}
-            if isinstance(result, ParsedRow):
-                rows.append({**result.values, **positions(self.table.position_columns, result.position), **provenance})
-            elif result is not None:
-                rejected.append(quarantine_row(self.table, result, {**provenance, "ingested_at": self.ingested_at}))
+            for result in results if isinstance(results, list) else [results]:
+                if isinstance(result, ParsedRow):
+                    rows.append({**result.values, **positions(self.table.position_columns, result.position),
+                                 **provenance})
+                elif result is not None:
+                    rejected.append(quarantine_row(self.table, result, {**provenance, "ingested_at": self.ingested_at}))
         if rejected:
             self._stage(rejected)
         return pa.RecordBatch.from_pylist(rows, schema=self.schema)

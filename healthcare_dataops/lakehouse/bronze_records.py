@@ -58,6 +58,9 @@ class BronzeTable:
     file_names_in_metadata: bool = True
     # Also fed from a broker topic: the table has the stream provenance columns too.
     streamed: bool = False
+    # The delivery day first; a table of many kinds of record may add the kind, so that a
+    # reader of one kind reads its own files only.
+    partition_by: tuple[str, ...] = (PARTITION_COLUMN,)
 
     @property
     def schema(self) -> pa.Schema:

@@ -189,7 +189,7 @@ class BronzeWriter:
         # A first run with nothing delivered still creates the (empty) table for downstream.
         if not todo and delta_tables.open_table(uri, self._storage) is None:
             report.version = delta_tables.replace_batches_where(
-                uri, iter(()), table.schema, predicate="false", partition_by=[PARTITION_COLUMN],
+                uri, iter(()), table.schema, predicate="false", partition_by=list(table.partition_by),
                 storage_options=self._storage,
             )
         return report
@@ -233,7 +233,7 @@ class BronzeWriter:
             self._batches(table, chunk, report, first_file_of),
             table.schema,
             predicate=self._files_predicate([d.file.relative_path for d in chunk], chunk),
-            partition_by=[PARTITION_COLUMN],
+            partition_by=list(table.partition_by),
             storage_options=self._storage,
         )
 
@@ -270,7 +270,7 @@ class BronzeWriter:
             frame = read if frame is None else frame.unionByName(read)
         predicate = self._files_predicate([d.file.relative_path for d in on_engine + in_python], chunk)
         delta_tables.add_missing_columns(report.uri, table.schema, self._storage)  # a table from before a release
-        spark_tables.replace_where(frame, report.uri, predicate=predicate, partition_by=[PARTITION_COLUMN])
+        spark_tables.replace_where(frame, report.uri, predicate=predicate, partition_by=list(table.partition_by))
         self._count_engine_files(table, on_engine, report, predicate, f"{staging}/rejected")
         report.files_read_on_engine += len(on_engine)
         storage.remove_tree(staging)

@@ -67,6 +67,26 @@ def read_lines(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
             yield from _file_lines(file)
 
 
+def read_lines_and_documents(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+    """``read_lines``, but a file whose name ends in ``.json`` is one document, one record of its
+    whole text (line 1): a pretty-printed FHIR bundle is one record over many lines."""
+    for batch in batches:
+        for file in batch.to_pylist():
+            if file["uri"].lower().endswith(".json"):
+                yield from _document(file)
+            else:
+                yield from _file_lines(file)
+
+
+def _document(file: dict) -> Iterator[pa.RecordBatch]:
+    filesystem, path = storage.arrow_filesystem(file["uri"])
+    with filesystem.open_input_stream(path) as raw:
+        head = raw.read(4)
+        declared = encodings.declared_encoding(head)
+        whole = encodings.decoded(head, raw, declared).read() if declared else head + raw.read()
+    yield _batch(file, 0, pa.array([whole.removeprefix(BOM)], pa.binary()))
+
+
 def records(lines: DataFrame) -> DataFrame:
     """The lines that hold a record: the blank ones dropped."""
     return lines.where((F.length("line_text") > 0) | F.col("line_bytes").isNotNull())

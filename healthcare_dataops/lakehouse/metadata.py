@@ -163,15 +163,25 @@ def silver_results(
     quarantine's columns of the same name (``patient_id``, provenance) come from the same."""
     table, quarantine = report.table.name, report.table.quarantine_name
     for day, outcome in report.days.items():
+        by_feed = {feed: days[day] for feed, days in report.feeds.items() if day in days}
+        deleted = (f" + {outcome.deletions} deletions ({outcome.rows_deleted} silver rows removed)"
+                   if outcome.deletions else "")
         context.add_asset_metadata(
             {
                 "rows_in": outcome.rows_in,
                 "dagster/row_count": outcome.written,
                 "rows_quarantined": outcome.quarantined,
                 "duplicates_removed": outcome.duplicates,
+                "deletions": outcome.deletions,
+                "rows_deleted": outcome.rows_deleted,
+                "outcomes_by_feed": dg.MetadataValue.json({
+                    feed: {"rows_in": o.rows_in, "written": o.written, "quarantined": o.quarantined,
+                           "duplicates": o.duplicates, "deletions": o.deletions, "rows_deleted": o.rows_deleted}
+                    for feed, o in sorted(by_feed.items())
+                }),
                 "conservation": dg.MetadataValue.md(
                     f"{outcome.rows_in} bronze rows = {outcome.written} silver + "
-                    f"{outcome.quarantined} quarantined + {outcome.duplicates} duplicates removed"
+                    f"{outcome.quarantined} quarantined + {outcome.duplicates} duplicates removed{deleted}"
                 ),
             },
             asset_key=table,

@@ -22,6 +22,15 @@ from healthcare_dataops.lakehouse import spark_tables
 
 REASON = "quarantine_reason"
 DETAIL = "quarantine_detail"
+# Columns a transform may add that never reach a table, each with its meaning when absent:
+# which bronze table (feed) the row came from, when its record was last updated at the source
+# (a FHIR resource's meta.lastUpdated; else its delivery), whether a newer version of its
+# record is already in bronze, and whether it deletes its key's row.
+FEED = "_feed"
+VERSION_AT = "_version_at"
+SUPERSEDED = "_superseded"
+DELETES = "_deletes"
+TRANSIENT = {FEED: "string", VERSION_AT: "timestamp", SUPERSEDED: "boolean", DELETES: "boolean"}
 LINEAGE = ("source_file_sha256", "source_position", "delivery_date")
 QUARANTINE_COLUMNS = ("source_table", "patient_id", "reason", "detail", *LINEAGE)
 # Column lineage: each silver column → what it is derived from, a column of its bronze table
@@ -52,17 +61,22 @@ class DayOutcome:
     written: int = 0
     quarantined: int = 0
     duplicates: int = 0
+    # Rows that deleted their key's row (a FHIR DELETE), and the silver rows that removed.
+    deletions: int = 0
+    rows_deleted: int = 0
     reasons: dict[str, int] = field(default_factory=dict)
 
     @property
     def rows_in(self) -> int:
-        return self.written + self.quarantined + self.duplicates
+        return self.written + self.quarantined + self.duplicates + self.deletions
 
 
 @dataclass
 class SilverBatchReport:
     table: SilverTable
     days: dict[str, DayOutcome]
+    # The same per bronze table that fed the batch: each feed is conserved on its own.
+    feeds: dict[str, dict[str, DayOutcome]] = field(default_factory=dict)
     version: int | None = None
     quarantine_version: int | None = None
     seconds: float = 0.0
@@ -72,35 +86,50 @@ class SilverBatchReport:
 
 
 def outcomes(conformed: DataFrame, table: SilverTable) -> DataFrame:
-    """Each row labelled ``written``, ``duplicates`` or ``quarantined``.
+    """Each row labelled ``written``, ``duplicates``, ``deletions`` or ``quarantined``.
 
-    Of two deliveries of a key the newer day wins, then the later file content, then the
-    later position in the file: by its numbers (line 1003 after line 998), not its text.
-    Sorting every row by its key would cost more than the rest of silver together, and few
-    keys repeat: a hash of the key finds those that may (equal hashes, so every repeated key
-    and perhaps a few others), and only their rows are ordered. ``conformed`` is read twice:
-    hand it staged.
+    Of two deliveries of a key the newer version wins: the later update at the source (a FHIR
+    resource's lastUpdated; a delivery without one counts as of its day's end), then the newer
+    day, then the later file content, then the later position in the file: by its numbers
+    (line 1003 after line 998), not its text. A row whose record bronze already holds in a
+    newer version (``_superseded``) is a duplicate; the winner that deletes its key is a
+    deletion. Sorting every row by its key would cost more than the rest of silver together,
+    and few keys repeat: a hash of the key finds those that may (equal hashes, so every
+    repeated key and perhaps a few others), and only their rows are ordered. ``conformed`` is
+    read twice: hand it staged.
     """
+    conformed = with_transient_columns(conformed)
     usable = F.col(REASON).isNull()
+    fresh = usable & ~F.coalesce(F.col(SUPERSEDED), F.lit(False))
+    won = lambda: (F.when(F.coalesce(F.col(DELETES), F.lit(False)), F.lit("deletions"))  # noqa: E731
+                   .otherwise(F.lit("written")))
     key_hash = F.xxhash64(*table.keys)
     repeated = (
-        conformed.where(usable).groupBy(key_hash.alias("_key_hash")).count()
+        conformed.where(fresh).groupBy(key_hash.alias("_key_hash")).count()
         .where(F.col("count") > 1).select("_key_hash", F.lit(True).alias("_may_repeat"))
     )
     marked = conformed.withColumn("_key_hash", key_hash).join(F.broadcast(repeated), "_key_hash", "left")
-    may_repeat = usable & F.col("_may_repeat").isNotNull()
+    may_repeat = fresh & F.col("_may_repeat").isNotNull()
     alone = marked.where(~may_repeat).withColumn(
-        "_outcome", F.when(usable, F.lit("written")).otherwise(F.lit("quarantined"))
+        "_outcome", F.when(fresh, won()).when(usable, F.lit("duplicates")).otherwise(F.lit("quarantined"))
     )
+    delivered_by = F.date_add(F.col("delivery_date"), 1).cast("timestamp")
     newest_first = Window.partitionBy(*table.keys).orderBy(
+        F.coalesce(F.col(VERSION_AT), delivered_by).desc(),
         F.col("delivery_date").desc(),
         F.col("source_file_sha256").desc(),
         position_order(F.col("source_position")).desc(),
     )
     candidates = marked.where(may_repeat).withColumn(
-        "_outcome", F.when(F.row_number().over(newest_first) == 1, F.lit("written")).otherwise(F.lit("duplicates"))
+        "_outcome", F.when(F.row_number().over(newest_first) == 1, won()).otherwise(F.lit("duplicates"))
     )
     return alone.unionByName(candidates).drop("_key_hash", "_may_repeat")
+
+
+def with_transient_columns(frame: DataFrame) -> DataFrame:
+    """``frame`` with every transient column, null where the transform gave none."""
+    missing = [F.lit(None).cast(kind).alias(name) for name, kind in TRANSIENT.items() if name not in frame.columns]
+    return frame.select("*", *missing) if missing else frame
 
 
 def position_order(position: Column) -> Column:
@@ -125,14 +154,16 @@ def write_batch(
     started = time.perf_counter()
     report = SilverBatchReport(table, {day: DayOutcome() for day in days})
     # The transform and its pseudonyms computed once; the labels, cheap, by each reader.
-    labelled = outcomes(spark_tables.stage(conformed, staging_uri), table)
-    for row in labelled.groupBy("delivery_date", "_outcome", REASON).count().collect():
-        day = report.days.setdefault(row["delivery_date"].isoformat(), DayOutcome())
-        setattr(day, row["_outcome"], getattr(day, row["_outcome"]) + row["count"])
-        if row[REASON] is not None:
-            day.reasons[row[REASON]] = row["count"]
+    labelled = outcomes(spark_tables.stage(with_transient_columns(conformed), staging_uri), table)
+    for row in labelled.groupBy(FEED, "delivery_date", "_outcome", REASON).count().collect():
+        day_key = row["delivery_date"].isoformat()
+        feed_days = report.feeds.setdefault(row[FEED] or table.name, {})
+        for outcome in (report.days.setdefault(day_key, DayOutcome()), feed_days.setdefault(day_key, DayOutcome())):
+            setattr(outcome, row["_outcome"], getattr(outcome, row["_outcome"]) + row["count"])
+            if row[REASON] is not None:
+                outcome.reasons[row[REASON]] = outcome.reasons.get(row[REASON], 0) + row["count"]
     quarantined = labelled.where(F.col("_outcome") == "quarantined").select(
-        F.lit(table.name).alias("source_table"),
+        F.coalesce(F.col(FEED), F.lit(table.name)).alias("source_table"),
         F.col("patient_id"),
         F.col(REASON).alias("reason"),
         F.col(DETAIL).alias("detail"),
@@ -150,6 +181,11 @@ def write_batch(
                                        partitions=_partitions_of(written, table))
     else:
         spark_tables.upsert(written, table_uri, keys=table.keys, partition_by=table.partition_by)
+    deletions = labelled.where(F.col("_outcome") == "deletions")
+    if report.total("deletions"):
+        for row in spark_tables.delete_keys(deletions, table_uri, keys=table.keys):
+            for outcome in (report.days[row["day"]], report.feeds[row[FEED] or table.name][row["day"]]):
+                outcome.rows_deleted += row["deleted"]
     report.version = spark_tables.version(table_uri)
     report.quarantine_version = spark_tables.version(quarantine_uri)
     report.seconds = time.perf_counter() - started
@@ -167,6 +203,8 @@ def merge_reports(reports: Sequence[SilverBatchReport]) -> SilverBatchReport:
     merged = SilverBatchReport(reports[0].table, {})
     for report in reports:
         merged.days.update(report.days)
+        for feed, days in report.feeds.items():
+            merged.feeds.setdefault(feed, {}).update(days)
         merged.version, merged.quarantine_version = report.version, report.quarantine_version
         merged.seconds += report.seconds
     return merged

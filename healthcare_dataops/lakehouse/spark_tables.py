@@ -84,6 +84,27 @@ def upsert(
         spark.catalog.dropTempView(view)
 
 
+def delete_keys(deletions: DataFrame, uri: str, *, keys: Sequence[str]) -> list[dict]:
+    """Delete the table's rows whose key a row of ``deletions`` has, in one commit; how many
+    each (``_feed``, day) of ``deletions`` removed, counted before the delete."""
+    if not exists(uri):
+        return []
+    spark = deletions.sparkSession
+    targets = deletions.select(*keys, "_feed", F.col("delivery_date").cast("string").alias("day")).distinct()
+    on = [F.col(f"t.{k}").eqNullSafe(F.col(f"s.{k}")) for k in keys]
+    found = (read(spark, uri).select(*keys).alias("t").join(targets.alias("s"), on)
+             .groupBy("s._feed", "s.day").count().collect())
+    if found:
+        view = f"silver_deletions_{next(_view_names)}"
+        deletions.select(*keys).distinct().createOrReplaceTempView(view)
+        condition = " AND ".join(f"t.`{k}` <=> s.`{k}`" for k in keys)
+        try:
+            spark.sql(f"MERGE INTO delta.`{uri}` AS t USING {view} AS s ON {condition} WHEN MATCHED THEN DELETE")
+        finally:
+            spark.catalog.dropTempView(view)
+    return [{"_feed": r["_feed"], "day": r["day"], "deleted": r["count"]} for r in found]
+
+
 def upsert_partitions(
     frame: DataFrame,
     uri: str,

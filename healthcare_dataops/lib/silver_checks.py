@@ -67,7 +67,9 @@ def silver_checks(
     critical: Callable,
     warnings: Callable,
     batch: Callable | None = None,
+    more_inputs: tuple = (),
 ) -> list[dg.AssetChecksDefinition]:
+    """``more_inputs``: the table's other feeds (``SilverInput``s), each conserved on its own."""
     return [
         gx_table_checks(
             asset=table.name,
@@ -78,27 +80,37 @@ def silver_checks(
             warnings=warnings,
             additional_deps=[table.quarantine_name],
             example_columns_allowed=EXAMPLE_COLUMNS,
-            also=[conservation_check(table, bronze_table)],
+            also=[conservation_check(table, bronze_table, more_inputs)],
             partitions_def=delivery_day_partitions,
         )
     ]
 
 
-def conservation_check(table: SilverTable, bronze_table: str) -> TableCheck:
+def conservation_check(table: SilverTable, bronze_table: str, more_inputs: tuple = ()) -> TableCheck:
+    feeds = [(bronze_table, None), *((i.bronze_table, i.rows) for i in more_inputs)]
+
     def conservation(context, lakehouse: LakehouseResource) -> dg.AssetCheckResult:
         days = run_partition_keys(context, delivery_day_partitions) or []
-        bronze = _rows_per_day(lakehouse, "bronze", bronze_table, days)
-        quarantined = _rows_per_day(lakehouse, "silver", table.quarantine_name, days)
         recorded = _recorded_outcomes(context, table.name, days)
-        lines = ["| day | bronze | written | quarantined | duplicates | holds |", "|---|---|---|---|---|---|"]
+        lines = ["| day | feed | bronze | written | quarantined | duplicates | deletions | holds |",
+                 "|---|---|---|---|---|---|---|---|"]
         broken = []
-        for day in days:
-            written, duplicates = recorded.get(day, (None, None))
-            holds = written is not None and bronze.get(day, 0) == written + quarantined.get(day, 0) + duplicates
-            if not holds:
-                broken.append(day)
-            lines.append(f"| {day} | {bronze.get(day, 0)} | {written} | {quarantined.get(day, 0)} | {duplicates} "
-                         f"| {'yes' if holds else 'NO'} |")
+        for feed, rows in feeds:
+            if not DeltaTable.is_deltatable(lakehouse.table_uri("bronze", feed),
+                                            storage_options=lakehouse.storage_options()):
+                continue  # a feed whose bronze was never written: it brought no row
+            bronze = _rows_per_day(lakehouse, "bronze", feed, days, rows)
+            quarantined = _quarantined_per_day(lakehouse, table, feed, days)
+            for day in days:
+                # A day recorded without the feed: it brought no row that day.
+                none = (0, 0, 0) if day in recorded else (None, None, None)
+                written, duplicates, deletions = recorded.get(day, {}).get(feed, none)
+                holds = written is not None and (
+                    bronze.get(day, 0) == written + quarantined.get(day, 0) + duplicates + deletions)
+                if not holds:
+                    broken.append((day, feed))
+                lines.append(f"| {day} | {feed} | {bronze.get(day, 0)} | {written} | {quarantined.get(day, 0)} "
+                             f"| {duplicates} | {deletions} | {'yes' if holds else 'NO'} |")
         return dg.AssetCheckResult(
             asset_key=table.name,
             check_name="conservation",
@@ -106,29 +118,43 @@ def conservation_check(table: SilverTable, bronze_table: str) -> TableCheck:
             severity=dg.AssetCheckSeverity.ERROR,
             metadata={
                 "days_checked": len(days),
-                "days_not_conserved": dg.MetadataValue.json(broken),
+                "days_not_conserved": dg.MetadataValue.json(sorted({day for day, _ in broken})),
+                "feeds_not_conserved": dg.MetadataValue.json([f"{day} {feed}" for day, feed in broken]),
                 "ledger": dg.MetadataValue.md("\n".join(lines)),
             },
         )
 
+    sources = " and ".join(feed for feed, _ in feeds)
     return TableCheck(
         name="conservation",
-        description=f"Per delivery day: {bronze_table} rows = {table.name} rows written + "
-        "quarantined + duplicates removed. Fails if any row went missing.",
+        description=f"Per delivery day and feed: {sources} rows = {table.name} rows written + "
+        "quarantined + duplicates removed + deletions applied. Fails if any row went missing.",
         evaluate=conservation,
-        additional_deps=(bronze_table, table.quarantine_name),
+        additional_deps=tuple(feed for feed, _ in feeds) + (table.quarantine_name,),
     )
 
 
-def _rows_per_day(lakehouse: LakehouseResource, layer: str, table: str, days: list[str]) -> dict[str, int]:
-    """Rows per delivery day, counted from the table's files (Parquet footers, no data read)."""
-    dataset = DeltaTable(lakehouse.table_uri(layer, table),
+def _quarantined_per_day(lakehouse: LakehouseResource, table: SilverTable, feed: str, days: list[str]) -> dict:
+    """Quarantined rows per day of one feed: each quarantine row names the bronze table it came from."""
+    dataset = DeltaTable(lakehouse.table_uri("silver", table.quarantine_name),
                          storage_options=lakehouse.storage_options()).to_pyarrow_dataset()
+    return {day: dataset.count_rows(filter=(pc.field("delivery_date") == dt.date.fromisoformat(day))
+                                    & (pc.field("source_table") == feed)) for day in days}
+
+
+def _rows_per_day(lakehouse: LakehouseResource, layer: str, table: str, days: list[str], rows=None) -> dict[str, int]:
+    """Rows per delivery day, counted from the table's files (Parquet footers, no data read);
+    ``rows`` (a ``BronzeRows``) counts only the rows of the kinds a silver table takes."""
+    uri = lakehouse.table_uri(layer, table)
+    if rows is not None:
+        return {day: rows.count(uri, lakehouse.storage_options(), day) for day in days}
+    dataset = DeltaTable(uri, storage_options=lakehouse.storage_options()).to_pyarrow_dataset()
     return {day: dataset.count_rows(filter=pc.field("delivery_date") == dt.date.fromisoformat(day)) for day in days}
 
 
-def _recorded_outcomes(context, asset: str, days: list[str]) -> dict[str, tuple[int, int]]:
-    """What this run's materialization of ``asset`` recorded per day: (written, duplicates)."""
+def _recorded_outcomes(context, asset: str, days: list[str]) -> dict[str, dict[str, tuple[int, int, int]]]:
+    """What this run's materialization of ``asset`` recorded per day and feed:
+    (written, duplicates, deletions)."""
     records = context.instance.fetch_materializations(
         dg.AssetRecordsFilter(asset_key=dg.AssetKey(asset), asset_partitions=days), limit=len(days) * 4
     ).records
@@ -137,8 +163,8 @@ def _recorded_outcomes(context, asset: str, days: list[str]) -> dict[str, tuple[
         if record.run_id != context.run.run_id:
             continue
         metadata = record.asset_materialization.metadata
-        recorded[record.partition_key] = (
-            metadata["dagster/row_count"].value,
-            metadata["duplicates_removed"].value,
-        )
+        recorded[record.partition_key] = {
+            feed: (counts["written"], counts["duplicates"], counts["deletions"])
+            for feed, counts in metadata["outcomes_by_feed"].value.items()
+        }
     return recorded

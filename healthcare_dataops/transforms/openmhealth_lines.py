@@ -19,7 +19,8 @@ What the engine can and cannot see, and so when it hands a line over:
 * ``from_json`` cannot tell a key that is absent from one that is null, nor a key whose value
   has another type than the schema's: where that decides which key holds the measure, a key
   that occurs in the line's text but not in the parsed struct hands the line over.
-* Bodies without header, sleep episodes known only by their keys (not their schema name), a
+* Anything with a ``resourceType`` key (a FHIR resource, which the reference rejects),
+  bodies without header, sleep episodes known only by their keys (not their schema name), a
   measure found only by the reference's last resort (the first member with a value and a
   unit), and JSON that Python reads but the engine does not (NaN, lone surrogates) are all
   handed over.
@@ -170,6 +171,8 @@ def read_data_points(lines: DataFrame) -> DataFrame:
         text.isNotNull()
         # JVM Spark's from_json reads an array holding one object as that object.
         & text.startswith("{")
+        # FHIR resources are the reference's to reject, with its reason.
+        & (F.instr(text, '"resourceType"') == 0)
         & F.col("_point").isNotNull()
         & field(("header",)).isNotNull()
         & field(("body",)).isNotNull()

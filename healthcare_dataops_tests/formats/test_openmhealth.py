@@ -6,7 +6,7 @@ import json
 import pytest
 
 from healthcare_dataops.formats.openmhealth import parse_openmhealth
-from healthcare_dataops.formats.records import WEARABLE_READING_COLUMNS
+from healthcare_dataops.formats.records import WEARABLE_READING_COLUMNS, Rejected
 from healthcare_dataops_tests.formats.streams import generated, peak_memory_while, split
 
 HEART_RATE = (
@@ -177,3 +177,16 @@ def test_jsonl_streams_without_growing_memory():
     count, peak = peak_memory_while(consume)
     assert count == 25_000
     assert peak < 1_000_000 < 25_000 * len(line)
+
+
+def test_a_fhir_observation_is_no_wearable_reading_and_the_reason_names_fhir(samples_dir):
+    from healthcare_dataops.formats.openmhealth import parse_line
+
+    text = (samples_dir / "fhir_examples" / "us-core" / "heart-rate.json").read_bytes()
+    line = json.dumps(json.loads(text)).encode()
+    rejected = parse_line(line, 4)
+    assert isinstance(rejected, Rejected)
+    assert rejected.reason == ("line is a FHIR Observation, not an Open mHealth data point: "
+                               "FHIR is delivered to the fhir feed")
+    [document] = list(parse_openmhealth(io.BytesIO(text), file_name="heart-rate.json"))
+    assert document.reason.startswith("document is a FHIR Observation")

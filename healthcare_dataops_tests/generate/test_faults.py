@@ -9,12 +9,14 @@ import json
 import pytest
 
 from healthcare_dataops.generate.delivery_faults import DELIVERY
-from healthcare_dataops.generate.faults import BRONZE, KINDS, SILVER
+from healthcare_dataops.generate.faults import BRONZE, SILVER, parse_faults
 from healthcare_dataops.generate.record_faults import CLOCK_AHEAD_HOURS
 
 from .bronze_reference import count, hl7_blocks
 
 ARGS = ("--patients", "120", "--days", "3", "--faults", "all")
+# A CSV export: "all" is every kind but the FHIR export's (test_fhir_to_silver plants those).
+CSV_KINDS = parse_faults("all", fhir=False)
 
 
 @pytest.fixture(scope="module")
@@ -26,12 +28,12 @@ def faulted(generated):
 def test_every_kind_is_injected_and_recorded(faulted):
     _, manifest = faulted
     assert manifest["skipped_faults"] == []
-    assert sorted(f["kind"] for f in manifest["faults"]) == sorted(KINDS)
+    assert sorted(f["kind"] for f in manifest["faults"]) == sorted(CSV_KINDS)
     for fault in manifest["faults"]:
         assert fault["layer"] == ("bronze" if fault["kind"] in BRONZE
                                   else "delivery" if fault["kind"] in DELIVERY else "silver")
         assert fault["change"] and fault["position"]
-    assert manifest["options"]["faults"] == list(KINDS)
+    assert manifest["options"]["faults"] == list(CSV_KINDS)
 
 
 def test_bronze_counts_are_conserved_file_by_file(faulted):

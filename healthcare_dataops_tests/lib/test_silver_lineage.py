@@ -66,3 +66,19 @@ def test_pseudonyms_and_shifted_dates_point_at_the_phi_they_came_from():
         ("wearable_readings_raw", "device_id"), ("device_enrollments", "patient_id"),
     }
     assert isinstance(column_lineage(patients.bronze_table, patients.lineage), dg.TableColumnLineage)
+
+
+@pytest.mark.parametrize("build", [b for b in BUILDS if b.more_inputs], ids=lambda build: build.table.name)
+def test_every_other_feed_declares_the_lineage_of_every_column(build):
+    from healthcare_dataops.defs.bronze.fhir import FHIR_RESOURCES
+
+    for feed in build.more_inputs:
+        assert set(feed.lineage) == SILVER_COLUMNS[build.table.name]
+        for sources in feed.lineage.values():
+            for table, column in sources:
+                assert table == feed.bronze_table == FHIR_RESOURCES.name and column in FHIR_RESOURCES.schema.names
+    # The asset's lineage names both feeds.
+    deps = column_lineage(build.bronze_table, build.combined_lineage).deps_by_column["patient_id"
+                                                                                    if "patient_id" in build.lineage
+                                                                                    else "device_id"]
+    assert {d.asset_key.to_user_string() for d in deps} >= {build.bronze_table, "fhir_resources"}

@@ -73,6 +73,15 @@ def plant(landing: Path) -> Canaries:
         _rewrite_hl7(canaries, path)
     for path in sorted(landing.glob("wearables/*/*.jsonl")):
         _rewrite_jsonl(canaries, path)
+    for path in sorted(landing.glob("fhir/*/*.ndjson")):
+        lines = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        path.write_text("".join(json.dumps(_fhir(canaries, r), separators=(",", ":")) + "\n" for r in lines),
+                        encoding="utf-8")
+    for path in sorted(landing.glob("fhir/*/*.json")):
+        document = json.loads(path.read_text(encoding="utf-8"))
+        for entry in document.get("entry", []) if document.get("resourceType") == "Bundle" else []:
+            entry["resource"] = _fhir(canaries, entry["resource"])
+        path.write_text(json.dumps(document, indent=1), encoding="utf-8")
     return canaries
 
 
@@ -186,3 +195,53 @@ def _rewrite_jsonl(canaries: Canaries, path: Path) -> None:
             point["body"]["user_notes"] = f"felt dizzy at {canaries.fresh('NOTES', 'wearables body.user_notes')}"
         lines.append(json.dumps(point, separators=(",", ":")) + "\n")
     path.write_text("".join(lines), encoding="utf-8")
+
+
+def _fhir(canaries: Canaries, resource: dict) -> dict:
+    """Every PHI element of a FHIR resource as the generator writes it, and free text where
+    clinicians type it (a note, a reference's display, the narrative)."""
+    c, kind = canaries, resource["resourceType"]
+    where = f"fhir {kind}"
+    if kind == "Patient":
+        resource["id"] = c.entity("MRN", resource["id"], f"{where}.id (MRN)")
+        for identifier in resource.get("identifier", []):
+            code = identifier["type"]["coding"][0]["code"]
+            identifier["value"] = (c.entity("MRN", identifier["value"], f"{where}.identifier MR") if code == "MR"
+                                   else c.fresh(code, f"{where}.identifier {code}"))
+        for name in resource.get("name", []):
+            name["family"] = c.fresh("FAMILY", f"{where}.name.family")
+            name["given"] = [c.fresh("GIVEN", f"{where}.name.given") for _ in name.get("given", [])]
+            if name.get("prefix"):
+                name["prefix"] = [c.fresh("PREFIX", f"{where}.name.prefix")]
+        for telecom in resource.get("telecom", []):
+            telecom["value"] = c.fresh("PHONE", f"{where}.telecom")
+        for address in resource.get("address", []):
+            address["line"] = [c.fresh("STREET", f"{where}.address.line")]
+            for part in ("city", "district", "postalCode"):
+                if part in address:
+                    address[part] = c.fresh(part, f"{where}.address.{part}")
+        for extension in resource.get("extension", []):
+            if "valueAddress" in extension:
+                extension["valueAddress"] = {"city": c.fresh("BIRTHPLACE", f"{where} birthPlace")}
+    else:
+        if kind == "Encounter":
+            resource["id"] = c.entity("ENC", resource["id"], f"{where}.id")
+        subject = resource.get("subject", {})
+        if "reference" in subject:
+            mrn = subject["reference"].removeprefix("Patient/")
+            subject["reference"] = f"Patient/{c.entity('MRN', mrn, f'{where}.subject')}"
+            subject["display"] = c.fresh("NAME", f"{where}.subject.display (the patient's name)")
+        encounter = resource.get("encounter", {})
+        if "reference" in encounter:
+            encounter_id = encounter["reference"].removeprefix("urn:uuid:")
+            encounter["reference"] = f"urn:uuid:{c.entity('ENC', encounter_id, f'{where}.encounter')}"
+        for reason in resource.get("reasonCode", []):
+            text = c.fresh("REASON", f"{where}.reasonCode text (free text)")
+            reason["text"] = reason["coding"][0]["display"] = text
+        if "valueString" in resource:
+            resource["valueString"] = c.fresh("OBSTEXT", f"{where}.valueString")
+        if kind != "Encounter":  # R4's Encounter has no note
+            resource["note"] = [{"text": f"Patient said {c.fresh('NOTE', f'{where}.note')} on the phone"}]
+    narrative = c.fresh("NARRATIVE", f"{where}.text.div")
+    resource["text"] = {"status": "generated", "div": f'<div xmlns="http://www.w3.org/1999/xhtml">{narrative}</div>'}
+    return resource

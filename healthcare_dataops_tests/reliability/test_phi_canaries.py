@@ -116,7 +116,9 @@ def _generate_with_canaries(tmp_path: Path, monkeypatch) -> Canaries:
 
     monkeypatch.setattr(runner, "inject_faults", plant_then_inject)
     assert cli(["generate", "--landing", str(tmp_path / "landing"), "--side", str(tmp_path / "side"),
-                "--patients", "80", "--days", "2", "--start-date", FIRST, "--faults", "all", "--quiet"]) in (0, None)
+                "--patients", "80", "--days", "2", "--start-date", FIRST, "--faults", "all", "--quiet",
+                # The EHR's FHIR export beside its CSV: the same patients, canaries in every PHI element.
+                "--ehr-format", "both"]) in (0, None)
     return planted[0]
 
 
@@ -164,6 +166,9 @@ def test_no_canary_and_no_key_past_bronze_anywhere(tmp_path, monkeypatch, enviro
     silver, gold = _delta_texts(lakehouse / "silver"), _delta_texts(lakehouse / "gold")
     quarantines = [name for name, text in silver.items() if name.endswith("_quarantine") and text.count("\n") > 1]
     assert {"patients", "lab_results", "wearable_readings", "observations"} <= set(silver)
+    assert sum(n.startswith("fhir ") for n in canaries.fields) >= 10, sorted(canaries.fields)
+    fhir_quarantined = [t for n, t in silver.items() if n.endswith("_quarantine") and "fhir_resources" in t]
+    assert fhir_quarantined, "no FHIR row reached a silver quarantine: the FHIR feed was not exercised"
     assert {"lab_results_quarantine", "observations_quarantine", "wearable_readings_quarantine"} <= set(quarantines)
     assert {"patient_features", "patient_risk_scores"} <= set(gold)
     assert {name: leaks for name, text in {**silver, **gold}.items() if (leaks := _leaks(text))} == {}

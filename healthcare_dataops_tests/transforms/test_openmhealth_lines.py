@@ -207,3 +207,13 @@ def test_a_thousand_mutated_data_points(spark):
 @pytest.mark.parametrize("text", ["", "   "])
 def test_blank_lines_are_no_records(text):
     assert parse_line(text.encode(), 1) is None
+
+
+def test_fhir_resources_are_handed_to_the_reference_which_rejects_them(spark, samples_dir):
+    heart_rate = json.loads((samples_dir / "fhir_examples" / "us-core" / "heart-rate.json").read_text())
+    # Even one that carries an Open mHealth shape beside its resourceType.
+    disguised = {**HEART_RATE, "resourceType": "Observation"}
+    texts = [json.dumps(heart_rate, **COMPACT), json.dumps(disguised, **COMPACT)]
+    for row, reference in _engine_and_reference(spark, texts):
+        assert not row[ENGINE_READ]
+        assert reference.reason.endswith("not an Open mHealth data point: FHIR is delivered to the fhir feed")

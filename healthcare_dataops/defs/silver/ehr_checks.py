@@ -1,6 +1,7 @@
 """GX suites and conservation checks of the silver EHR tables."""
 
 from healthcare_dataops.defs.bronze.ehr import EHR_BRONZE_TABLES
+from healthcare_dataops.defs.silver.fhir import FHIR_INPUTS
 from healthcare_dataops.lib.silver_checks import DAYS_BEHIND, UNKNOWN_PATIENT_FLAG, silver_checks
 from healthcare_dataops.privacy import AGE_BANDS
 from healthcare_dataops.quality.expectations import (
@@ -62,17 +63,23 @@ def _none(context):
     return []
 
 
+def _fhir(table: str) -> tuple:
+    return (FHIR_INPUTS[table],)
+
+
 ehr_silver_checks = [
     *silver_checks(ehr.PATIENTS, bronze_table=EHR_BRONZE_TABLES["patients"].name,
-                   critical=_patients_critical, warnings=_patients_warnings),
+                   critical=_patients_critical, warnings=_patients_warnings, more_inputs=_fhir("patients")),
     *silver_checks(ehr.ENCOUNTERS, bronze_table=EHR_BRONZE_TABLES["encounters"].name,
-                   critical=_encounters_critical,
+                   critical=_encounters_critical, more_inputs=_fhir("encounters"),
                    warnings=lambda context: [*between("length_of_stay_hours", 0, 24 * 365), *fresh(DAYS_BEHIND)]),
     *silver_checks(ehr.CONDITIONS, bronze_table=EHR_BRONZE_TABLES["conditions"].name,
-                   critical=_linked_critical(ehr.CONDITIONS, "code", "onset_date"), warnings=_none),
+                   critical=_linked_critical(ehr.CONDITIONS, "code", "onset_date"), warnings=_none,
+                   more_inputs=_fhir("conditions")),
     *silver_checks(ehr.MEDICATIONS, bronze_table=EHR_BRONZE_TABLES["medications"].name,
-                   critical=_linked_critical(ehr.MEDICATIONS, "code", "start_at"), warnings=_none),
+                   critical=_linked_critical(ehr.MEDICATIONS, "code", "start_at"), warnings=_none,
+                   more_inputs=_fhir("medications")),
     *silver_checks(ehr.OBSERVATIONS, bronze_table=EHR_BRONZE_TABLES["observations"].name,
                    critical=_linked_critical(ehr.OBSERVATIONS, "loinc_code", "value", "observed_at"),
-                   warnings=_only_fresh),
+                   warnings=_only_fresh, more_inputs=_fhir("observations")),
 ]

@@ -2,6 +2,7 @@
 
 from healthcare_dataops import reference
 from healthcare_dataops.defs.bronze.labs import LAB_RESULTS_RAW
+from healthcare_dataops.defs.silver.fhir import FHIR_INPUTS
 from healthcare_dataops.lib.silver_checks import DAYS_BEHIND, UNKNOWN_PATIENT_FLAG, silver_checks
 from healthcare_dataops.quality.expectations import (
     between,
@@ -33,5 +34,6 @@ def _warnings(context):
 
 
 lab_silver_checks = silver_checks(
-    LAB_RESULTS, bronze_table=LAB_RESULTS_RAW.name, critical=_critical, warnings=_warnings
+    LAB_RESULTS, bronze_table=LAB_RESULTS_RAW.name, critical=_critical, warnings=_warnings,
+    more_inputs=(FHIR_INPUTS[LAB_RESULTS.name],),
 )

@@ -7,6 +7,7 @@ import dagster as dg
 from healthcare_dataops import landing_layout as layout
 from healthcare_dataops import reference
 from healthcare_dataops.defs.bronze.wearables import WEARABLE_ENROLLMENTS_RAW, WEARABLE_READINGS_RAW
+from healthcare_dataops.defs.silver.fhir import FHIR_INPUTS
 from healthcare_dataops.lakehouse import spark_tables
 from healthcare_dataops.lakehouse.chunks import day_chunks
 from healthcare_dataops.lakehouse.metadata import table_metadata
@@ -26,6 +27,8 @@ DEVICE_ENROLLMENTS_BUILD = SilverBuild(
     lambda batch: wearables.conform_enrollments(batch.raw, batch.key),
     "Which (pseudonymous) device belongs to which (pseudonymous) patient; newest wins.",
     lineage=wearables.ENROLLMENTS_LINEAGE,
+    # The EHR's FHIR Devices that name a patient.
+    more_inputs=(FHIR_INPUTS[wearables.DEVICE_ENROLLMENTS.name],),
 )
 WEARABLE_READINGS_BUILD = SilverBuild(
     wearables.WEARABLE_READINGS, WEARABLE_READINGS_RAW.name, layout.WEARABLES,

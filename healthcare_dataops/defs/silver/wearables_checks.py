@@ -2,6 +2,7 @@
 
 from healthcare_dataops import reference
 from healthcare_dataops.defs.bronze.wearables import WEARABLE_ENROLLMENTS_RAW, WEARABLE_READINGS_RAW
+from healthcare_dataops.defs.silver.fhir import FHIR_INPUTS
 from healthcare_dataops.defs.silver.wearables import WEARABLE_VITALS
 from healthcare_dataops.lib.partitions import delivery_day_partitions
 from healthcare_dataops.lib.silver_checks import (
@@ -59,7 +60,8 @@ def _vitals_critical(context):
 
 wearable_silver_checks = [
     *silver_checks(wearables.DEVICE_ENROLLMENTS, bronze_table=WEARABLE_ENROLLMENTS_RAW.name,
-                   critical=_enrollments_critical, warnings=lambda context: []),
+                   critical=_enrollments_critical, warnings=lambda context: [],
+                   more_inputs=(FHIR_INPUTS[wearables.DEVICE_ENROLLMENTS.name],)),
     *silver_checks(wearables.WEARABLE_READINGS, bronze_table=WEARABLE_READINGS_RAW.name,
                    critical=_readings_critical, warnings=lambda context: fresh(DAYS_BEHIND)),
     gx_table_checks(

@@ -84,8 +84,10 @@ def test_every_layer_tells_a_catalog_its_table_uri_name_and_columns(silver):
     bronze = metadata_by_partition(result, "ehr_patients")[LAST_DAY]
     assert "id" in _catalog_columns(lakehouse, "bronze", "ehr_patients", bronze)
     assert "table_uri" not in bronze
-    # Column lineage: the pseudonym comes from the bronze Id, in the table and its quarantine.
-    id_of_bronze = [dg.TableColumnDep(asset_key=dg.AssetKey("ehr_patients"), column_name="id")]
+    # Column lineage: the pseudonym comes from the bronze Id (or the FHIR Patient's MRN), in the
+    # table and its quarantine.
+    id_of_bronze = [dg.TableColumnDep(asset_key=dg.AssetKey("ehr_patients"), column_name="id"),
+                    dg.TableColumnDep(asset_key=dg.AssetKey("fhir_resources"), column_name="resource_json")]
     assert patients["dagster/column_lineage"].deps_by_column["patient_id"] == id_of_bronze
     assert quarantine["dagster/column_lineage"].deps_by_column["patient_id"] == id_of_bronze
 
