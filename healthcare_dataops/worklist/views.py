@@ -96,7 +96,7 @@ def status_panel(champion: ChampionStatus, drift: DriftStatus, scores: ScoresSta
         drift_line,
         html.P(f"Scored {scores.stays if scores.stays is not None else 'no'} stays for {scores.delivery_day or '–'}"
                f" with v{scores.model_version or '–'}.", id="scored"),
-        html.Table([html.Thead(html.Tr([html.Th(h) for h in ("Feed", "Last delivery", "Newest day",
+        html.Table([html.Thead(html.Tr([html.Th(h) for h in ("Feed", "Bronze last written", "Newest day",
                                                               "Quarantined that day", "")])),
                     html.Tbody(feed_rows)], id="feeds"),
     ], id="status")

@@ -38,7 +38,7 @@ def test_drift_and_scores_come_from_their_newest_materializations(scored_lakehou
 
 def test_each_feed_table_has_its_delivery_days_counts(scored_lakehouse, instance):
     project = catalog.project_catalog()
-    assert project.sources == ("ehr", "labs", "wearables")
+    assert project.sources == ("ehr", "fhir", "labs", "wearables")
     statuses = {s.table.name: s for s in feeds.table_statuses(instance, project)}
     patients = statuses["ehr_patients"]
     assert [d.day for d in patients.days] == [scored_lakehouse.first_day, scored_lakehouse.last_day]

@@ -164,10 +164,13 @@ def test_the_status_panel_matches_the_instance_and_mlflow(servers, scored_lakeho
     assert page.locator("#drift a").get_attribute("href") == drift.dagster_url
     expect(page.locator("#scored")).to_have_text(
         f"Scored {scores.stays} stays for {scored_lakehouse.last_day} with v{champion.version}.")
+    delivered = {"ehr", "labs", "wearables"}  # the test feeds are CSV, HL7 and Open mHealth: no FHIR
+    assert {feed.source for feed in summary} == delivered | {"fhir"}
     for feed in summary:
         row = page.locator(f"#feeds tr[data-source='{feed.source}'] td")
-        assert row.nth(2).inner_text() == scored_lakehouse.last_day
-        assert row.nth(3).inner_text() == f"{feed.quarantine_rate:.2%}"
+        assert row.nth(2).inner_text() == (feed.newest_day or "–")
+        assert feed.source not in delivered or feed.newest_day == scored_lakehouse.last_day
+        assert row.nth(3).inner_text() == ("–" if feed.quarantine_rate is None else f"{feed.quarantine_rate:.2%}")
         assert row.nth(4).locator("a").get_attribute("href") == feed.dagster_url
     page.locator("#status").scroll_into_view_if_needed()
     screenshot(page, "worklist-status")
