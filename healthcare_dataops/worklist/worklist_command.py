@@ -64,6 +64,8 @@ def _serve(args: argparse.Namespace) -> int:
             self.cfg.set("bind", f"{host}:{port}")
             self.cfg.set("workers", args.workers)
             self.cfg.set("threads", 4)
+            # A page holds no long request: on SIGTERM, workers get a few seconds, not 30.
+            self.cfg.set("graceful_timeout", 3)
             self.cfg.set("accesslog", "-")
             # The access log shows paths only: Dash posts callbacks to one path, no query holds a value.
             self.cfg.set("access_log_format", '%(h)s "%(r)s" %(s)s %(b)s %(L)ss')

@@ -79,7 +79,7 @@ def test_prometheus_scrapes_the_exporter_and_fires_feed_late(exporter, scored_la
     target = exporter[0].removeprefix("http://").removesuffix("/metrics")
     config = tmp_path / "prometheus.yml"
     config.write_text(
-        "global: {scrape_interval: 2s, scrape_timeout: 2s, evaluation_interval: 1s}\n"
+        "global: {scrape_interval: 1s, scrape_timeout: 1s, evaluation_interval: 1s}\n"
         f"rule_files: ['{RULES}']\n"
         f"scrape_configs: [{{job_name: healthcare-dataops, static_configs: [{{targets: ['{target}']}}]}}]\n")
     port, processes = free_port(), exporter[1]
