@@ -32,12 +32,13 @@ pytestmark = pytest.mark.slow
 
 DAYS = ("2026-01-01", "2026-01-01")
 LANDING_BUCKET, LAKEHOUSE_BUCKET = "faulty-landing", "faulty-lakehouse"
-# Every 20th request fails (503, 500, reset in turn: about 30 of each in a run); the first read
+# Every 40th request fails (503, 500, reset in turn: about 25 of each in a run, each met by a
+# client's backoff, so more faults would only add waiting); the first read
 # of a delivered file takes the server down for longer than boto3's five attempts last, so that
 # step fails and is retried. delta-rs does not retry a Delta commit's PUT whose connection was
 # reset: that step fails and its retry writes the day again. At every 9th request a step could
 # meet such a reset on every one of its four attempts, depending on how its requests interleave.
-SCHEDULE = Schedule(every=20, kinds=KINDS, down_on=f"GET /{LANDING_BUCKET}/deliveries/", down_seconds=6)
+SCHEDULE = Schedule(every=40, kinds=KINDS, down_on=f"GET /{LANDING_BUCKET}/deliveries/", down_seconds=6)
 
 
 def _tables(root: Path) -> list[str]:
