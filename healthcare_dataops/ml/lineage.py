@@ -38,8 +38,9 @@ def training_rows(client: MlflowClient, version: ModelVersion, storage_options: 
             f"patient_features version {tags[FEATURES_VERSION_TAG]} at {tags[FEATURES_URI_TAG]} "
             f"cannot be read: {error}"
         ) from error
+    # Versions trained before the embargo existed logged none: they split without one.
     split = temporal_split(snapshot, float(params["holdout_fraction"]), 1,
-                           params.get("require_lab_results", "True") == "True")
+                           params.get("require_lab_results", "True") == "True", float(params.get("embargo_days", 0)))
     if len(split.train) != int(params["train_rows"]):
         raise LineageError(
             f"re-splitting patient_features version {tags[FEATURES_VERSION_TAG]} gives "
