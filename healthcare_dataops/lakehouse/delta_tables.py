@@ -30,11 +30,13 @@ def replace_batches_where(
     predicate: str,
     partition_by: Sequence[str],
     storage_options: dict[str, str],
+    add_new_columns: bool = False,
 ) -> int:
     """Atomically replace the rows matching ``predicate`` with ``batches``; return the version.
 
     One commit: readers see the old rows or the new ones, never both or neither, so a retried
-    step cannot duplicate rows.
+    step cannot duplicate rows. ``add_new_columns``: columns the table lacks are added (older
+    rows read them as null) rather than refused.
     """
     reader = pa.RecordBatchReader.from_batches(schema, iter(batches))
     try:
@@ -46,6 +48,7 @@ def replace_batches_where(
             partition_by=list(partition_by),
             storage_options=storage_options,
             commit_properties=_COMMIT,
+            schema_mode="merge" if add_new_columns else None,
         )
     except Exception as error:  # delta-rs raises plain Exceptions for cast errors
         raise DeltaWriteError(f"writing Delta table {uri} where {predicate[:200]}: {error}") from error

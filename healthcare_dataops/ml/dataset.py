@@ -53,9 +53,15 @@ class NotEnoughData(ValueError):
     """The feature table cannot support a training run; the message says what is missing."""
 
 
-def labelled_rows(features: pd.DataFrame) -> pd.DataFrame:
-    """Index admissions (no cohort exclusion) whose 30-day window the feeds have fully seen."""
+def labelled_rows(features: pd.DataFrame, include_history: bool = False) -> pd.DataFrame:
+    """Index admissions (no cohort exclusion) whose 30-day window the feeds have fully seen;
+    with ``include_history``, also those the first export carried from before the feeds whose
+    window closed before the newest discharge (their labels come from the export, not from
+    the feeds, and their lab results were never delivered)."""
     complete = features["label_complete"].fillna(False).astype(bool)
+    if include_history and "before_feeds" in features:
+        closed = features["feed_day"] + READMISSION_WINDOW_DAYS <= features["feed_day"].max()
+        complete |= features["before_feeds"].fillna(False).astype(bool) & closed & features[LABEL].notna()
     if "cohort_exclusion" in features:
         complete &= features["cohort_exclusion"].isna()
     return features[complete]
@@ -71,11 +77,26 @@ def with_lab_results(rows: pd.DataFrame) -> pd.DataFrame:
     return rows[rows[list(LAST_LAB_VALUES)].notna().any(axis=1)]
 
 
+def monitored_rows(features: pd.DataFrame, require_lab_results: bool = True,
+                   include_history: bool = False) -> pd.DataFrame:
+    """The admissions a model is built on and scores: index admissions the feeds delivered
+    (and the history before them where the model learnt from it), with a lab result where the
+    model requires one."""
+    keep = pd.Series(True, index=features.index)
+    if "cohort_exclusion" in features:
+        keep &= features["cohort_exclusion"].isna()
+    if "before_feeds" in features and not include_history:
+        keep &= ~features["before_feeds"].fillna(False).astype(bool)
+    if require_lab_results:
+        keep &= features[list(LAST_LAB_VALUES)].notna().any(axis=1)
+    return features[keep]
+
+
 def temporal_split(
     features: pd.DataFrame, holdout_fraction: float, min_rows: int, require_lab_results: bool = True,
-    embargo_days: float = DEFAULT_EMBARGO_DAYS,
+    embargo_days: float = DEFAULT_EMBARGO_DAYS, include_history: bool = False,
 ) -> TemporalSplit:
-    labelled = labelled_rows(features)
+    labelled = labelled_rows(features, include_history)
     rows = with_lab_results(labelled) if require_lab_results else labelled
     if SPLIT_TIME in rows:
         key, embargo = SPLIT_TIME, embargo_days

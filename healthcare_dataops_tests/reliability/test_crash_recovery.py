@@ -32,7 +32,8 @@ pytestmark = pytest.mark.slow
 
 DAY1, DAY2 = "2026-01-01", "2026-01-02"
 # One or two days label only the history the first export brought: train on it, forced to champion.
-MODEL_CONFIG = {"force_promotion": True, "min_labelled_rows": 20, "require_lab_results": False}
+MODEL_CONFIG = {"force_promotion": True, "min_labelled_rows": 20, "require_lab_results": False,
+                "train_on_history": True}
 MODEL_RUN_CONFIG = {"ops": {"risk_model": {"config": MODEL_CONFIG}}}
 # Columns a re-run rightly changes: when bronze ingested a file, when a stay was scored.
 VOLATILE = ("ingested_at", "scored_at")

@@ -60,6 +60,11 @@ class RiskModelConfig(dg.Config):
         description="Learn only from admissions with a key lab result before discharge, like every "
         "stay that is scored; history from before the lab feed began has none.",
     )
+    train_on_history: bool = Field(
+        False, description="Also learn from the history the first export carried from before the feeds began "
+        "(labels from the export, not seen by the feeds; no lab results): only for a first model where the "
+        "feeds have labelled nothing yet, with require_lab_results false."
+    )
     n_estimators: int = Field(600, ge=1, description="Most trees; early stopping picks how many are used.")
     learning_rate: float = Field(0.03, gt=0)
     max_depth: int = Field(3, ge=1)
@@ -116,7 +121,7 @@ def risk_model(
     try:
         split = dataset.temporal_split(
             features, config.holdout_fraction, config.min_labelled_rows, config.require_lab_results,
-            config.embargo_days,
+            config.embargo_days, config.train_on_history,
         )
     except dataset.NotEnoughData as error:
         # A refusal, not a transient fault: retrying cannot change the data.
@@ -140,6 +145,7 @@ def risk_model(
     with mlflow_tracking.start_run(context, lineage) as run:
         run.log_params({**config.hyperparameters().as_params(), "holdout_fraction": config.holdout_fraction,
                         "require_lab_results": config.require_lab_results, "embargo_days": config.embargo_days,
+                        "train_on_history": config.train_on_history,
                         "train_rows": len(split.train), "holdout_rows": len(split.holdout),
                         "embargoed_rows": split.embargoed, "holdout_starts": str(split.boundary),
                         "model_inputs": len(dataset.MODEL_INPUTS)})

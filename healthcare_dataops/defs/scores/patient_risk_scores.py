@@ -38,7 +38,8 @@ PATIENT_RISK_SCORES = "patient_risk_scores"
     kinds={"spark", "delta", "mlflow"},
     tags={"layer": "gold"},
     description="Current inpatients scored with the champion model: pseudonymous patient, "
-    "admission, 30-day readmission risk, model name and version, scored_at. One snapshot per "
+    "admission, 30-day readmission risk if discharged at the scoring time, model name and version, "
+    "scored_at, and the inputs it was scored on. One snapshot per "
     "delivery day (the stays open at its local midnight, HEALTHCARE_DATAOPS_HOSPITAL_TIMEZONE); "
     "a run over a range scores its last day.",
 )
@@ -74,6 +75,8 @@ def patient_risk_scores(
     version = delta_tables.replace_batches_where(
         uri, scores.to_batches(), scoring.SCORES_SCHEMA, predicate=f"delivery_date = '{day.isoformat()}'",
         partition_by=["delivery_date"], storage_options=lakehouse.storage_options(),
+        # Scores written before they kept their inputs: the new columns are added.
+        add_new_columns=True,
     )
     risk = scores.column("risk").to_pandas()
     context.log.info(f"scored {scores.num_rows} open stays as of the end of {day} with "
