@@ -11,7 +11,15 @@ import numpy as np
 OLDER_POPULATION = "older-population"
 HEART_RATE_FIRMWARE = "heart-rate-firmware"
 GLUCOSE_MMOL = "glucose-mmol"
-KINDS = (OLDER_POPULATION, HEART_RATE_FIRMWARE, GLUCOSE_MMOL)
+CREATININE_RECALIBRATION = "creatinine-recalibration"
+POTASSIUM_RECALIBRATION = "potassium-recalibration"
+# An analyzer recalibrated wrong at one lab: (lab, LOINC, multiply by, add) applied to what it
+# reports, in the analyte's own units. Creatinine is one of the risk's inputs; potassium is not.
+RECALIBRATIONS = {
+    CREATININE_RECALIBRATION: ("citycore", "2160-0", 1.5, 0.0),
+    POTASSIUM_RECALIBRATION: ("citycore", "2823-3", 1.0, 0.8),
+}
+KINDS = (OLDER_POPULATION, HEART_RATE_FIRMWARE, GLUCOSE_MMOL, *RECALIBRATIONS)
 
 FIRMWARE_VENDOR = "pulsewear"  # the vendor that pushed the update
 FIRMWARE_VERSION = "3.0.0"
@@ -31,6 +39,9 @@ class Drift:
                           heart_rate_offset_bpm=HEART_RATE_OFFSET_BPM)
         elif self.kind == GLUCOSE_MMOL:
             detail.update(lab=GLUCOSE_LAB, units="mmol/L", loinc=["2345-7", "2339-0"])
+        elif self.kind in RECALIBRATIONS:
+            lab, loinc, multiply, add = RECALIBRATIONS[self.kind]
+            detail.update(lab=lab, loinc=loinc, reported_as=f"value * {multiply:g} + {add:g}")
         else:
             detail.update(effect="new patients aged 72-98; admission hazard x exp(0.06 * (age - 75))")
         return detail
@@ -62,6 +73,13 @@ class DriftPlan:
         if not self.active(OLDER_POPULATION, day):
             return 1.0
         return np.clip(np.exp(0.06 * (ages - 75)), 0.2, 4.0)
+
+    def recalibrated(self, lab: str, loinc: str, day: dt.date, value: float) -> float:
+        """What the lab reports for a true ``value`` under any recalibration active on ``day``."""
+        for kind, (drifted_lab, drifted_loinc, multiply, add) in RECALIBRATIONS.items():
+            if lab == drifted_lab and loinc == drifted_loinc and self.active(kind, day):
+                value = value * multiply + add
+        return value
 
     def describe(self) -> list[dict[str, object]]:
         return [d.describe() for d in self.drifts]

@@ -6,7 +6,7 @@ the run's materializations recorded, so a transform that drops or multiplies row
 """
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import dagster as dg
 import pyarrow.compute as pc
@@ -67,7 +67,10 @@ def silver_checks(
     critical: Callable,
     warnings: Callable,
     batch: Callable | None = None,
+    also: Sequence[TableCheck] = (),
 ) -> list[dg.AssetChecksDefinition]:
+    """The table's GX suites, its conservation check and ``also`` (further checks of the same
+    table, e.g. a value monitor), in one step."""
     return [
         gx_table_checks(
             asset=table.name,
@@ -78,7 +81,7 @@ def silver_checks(
             warnings=warnings,
             additional_deps=[table.quarantine_name],
             example_columns_allowed=EXAMPLE_COLUMNS,
-            also=[conservation_check(table, bronze_table)],
+            also=[conservation_check(table, bronze_table), *also],
             partitions_def=delivery_day_partitions,
         )
     ]
