@@ -11,13 +11,18 @@ import numpy as np
 OLDER_POPULATION = "older-population"
 HEART_RATE_FIRMWARE = "heart-rate-firmware"
 GLUCOSE_MMOL = "glucose-mmol"
-CREATININE_RECALIBRATION = "creatinine-recalibration"
-POTASSIUM_RECALIBRATION = "potassium-recalibration"
-# An analyzer recalibrated wrong at one lab: (lab, LOINC, multiply by, add) applied to what it
-# reports, in the analyte's own units. Creatinine is one of the risk's inputs; potassium is not.
+# An analyzer recalibrated wrong at one lab, one kind per key analyte: (its LOINC codes,
+# multiply by, add) applied at RECALIBRATED_LAB to what it reports, in the analyte's own units,
+# about one and a half to two standard deviations of its values. The risk reads the true values.
+RECALIBRATED_LAB = "citycore"
 RECALIBRATIONS = {
-    CREATININE_RECALIBRATION: ("citycore", "2160-0", 1.5, 0.0),
-    POTASSIUM_RECALIBRATION: ("citycore", "2823-3", 1.0, 0.8),
+    "hba1c-recalibration": (("4548-4",), 1.0, 1.5),
+    "glucose-recalibration": (("2345-7", "2339-0"), 1.5, 0.0),
+    "creatinine-recalibration": (("2160-0",), 1.8, 0.0),
+    "potassium-recalibration": (("2823-3",), 1.0, 0.8),
+    "sodium-recalibration": (("2951-2",), 1.0, 6.0),
+    "hemoglobin-recalibration": (("718-7",), 1.0, 2.5),
+    "wbc-recalibration": (("6690-2",), 1.6, 0.0),
 }
 KINDS = (OLDER_POPULATION, HEART_RATE_FIRMWARE, GLUCOSE_MMOL, *RECALIBRATIONS)
 
@@ -40,8 +45,8 @@ class Drift:
         elif self.kind == GLUCOSE_MMOL:
             detail.update(lab=GLUCOSE_LAB, units="mmol/L", loinc=["2345-7", "2339-0"])
         elif self.kind in RECALIBRATIONS:
-            lab, loinc, multiply, add = RECALIBRATIONS[self.kind]
-            detail.update(lab=lab, loinc=loinc, reported_as=f"value * {multiply:g} + {add:g}")
+            loinc, multiply, add = RECALIBRATIONS[self.kind]
+            detail.update(lab=RECALIBRATED_LAB, loinc=list(loinc), reported_as=f"value * {multiply:g} + {add:g}")
         else:
             detail.update(effect="new patients aged 72-98; admission hazard x exp(0.06 * (age - 75))")
         return detail
@@ -76,8 +81,10 @@ class DriftPlan:
 
     def recalibrated(self, lab: str, loinc: str, day: dt.date, value: float) -> float:
         """What the lab reports for a true ``value`` under any recalibration active on ``day``."""
-        for kind, (drifted_lab, drifted_loinc, multiply, add) in RECALIBRATIONS.items():
-            if lab == drifted_lab and loinc == drifted_loinc and self.active(kind, day):
+        if lab != RECALIBRATED_LAB:
+            return value
+        for kind, (codes, multiply, add) in RECALIBRATIONS.items():
+            if loinc in codes and self.active(kind, day):
                 value = value * multiply + add
         return value
 

@@ -44,6 +44,7 @@ def _result(context, check: str, asset: str, read, what: str) -> dg.AssetCheckRe
         description=summary(found, what),
         metadata={"days_checked": len(days), "history_days": HISTORY_DAYS, "compared": found.compared,
                   "without_enough_history": found.without_history, "shifted": len(found.shifts),
+                  "shifted_sources": dg.MetadataValue.json(sorted({(s.source, s.measure) for s in found.shifts})),
                   "shifts": dg.MetadataValue.md(markdown_table(found))},
     )
 
@@ -52,7 +53,8 @@ def lab_value_monitor() -> TableCheck:
     def evaluate(context, lakehouse: LakehouseResource, spark: SparkResource) -> dg.AssetCheckResult:
         def read(window: list[str]):
             rows = spark_tables.read_days(spark.spark_session, lakehouse.table_uri("silver", "lab_results"), window)
-            return daily_stats(rows, F.col("lab"), F.col("analyte"), F.col("value"), F.col("delivery_date"))
+            return daily_stats(rows, F.col("lab"), F.col("analyte"), F.col("value"), F.col("delivery_date"),
+                               F.col("patient_id"))
 
         return _result(context, LAB_VALUES_MATCH_HISTORY, "lab_results", read, "lab analyte at a performing lab")
 
@@ -79,7 +81,8 @@ def wearable_value_monitor() -> TableCheck:
         def read(window: list[str]):
             rows = _readings(spark.spark_session, lakehouse, window)
             model = F.coalesce(F.col("device_model"), F.lit("unknown device model"))
-            return daily_stats(rows, model, F.col("measure"), F.col("value"), F.col("delivery_date"))
+            return daily_stats(rows, model, F.col("measure"), F.col("value"), F.col("delivery_date"),
+                               F.col("patient_id"))
 
         return _result(context, WEARABLE_VALUES_MATCH_HISTORY, "wearable_readings", read,
                        "wearable measure of a device model")

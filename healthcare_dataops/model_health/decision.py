@@ -31,13 +31,13 @@ class DriftDecision:
 
 
 def _features(result: DriftResult, version: str) -> str:
-    moved = ", ".join(f"{c.column} ({c.distance:.2f} vs {c.threshold:.2f}, importance {c.importance:.2f})"
-                      for c in sorted(result.columns, key=lambda c: -c.importance) if c.drifted) or "none"
+    moved = ", ".join(f"{c.column} (effect {c.distance:.2f} against {c.threshold:.2f} by chance, importance "
+                      f"{c.importance:.2f})" for c in sorted(result.columns, key=lambda c: -c.contribution)
+                      if c.drifted) or "none"
     verdict = "Feature drift" if result.dataset_drift else "No feature drift"
     relation = ">=" if result.dataset_drift else "<"
-    return (f"{verdict}: the features that moved beyond their calibrated thresholds carry "
-            f"{result.drift_share:.3f} of champion v{version}'s importance ({relation} {result.threshold:g}); "
-            f"moved: {moved}.")
+    return (f"{verdict}: drift score {result.score:.3f} {relation} {result.threshold:g} (each moved feature's "
+            f"importance to champion v{version} times how far beyond chance it moved); moved: {moved}.")
 
 
 def _scored(stays: ScoredStays) -> str:
@@ -47,8 +47,8 @@ def _scored(stays: ScoredStays) -> str:
     moved = ", ".join(stays.drift.drifted_columns) or "none"
     score = f"scores moved {stays.score_shift:.2f} (threshold {stays.score_threshold:.2f})"
     return (f"Scored open stays ({stays.current_stays} against {stays.previous_stays} in the window before): "
-            f"{'shifted' if stays.drifted else 'steady'}; inputs that moved: {moved} (importance "
-            f"{stays.drift.drift_share:.3f}); {score}; mean risk {stays.mean_risk:.3f} against "
+            f"{'shifted' if stays.drifted else 'steady'}; inputs that moved: {moved} (drift score "
+            f"{stays.drift.score:.3f}); {score}; mean risk {stays.mean_risk:.3f} against "
             f"{stays.previous_mean_risk:.3f}.")
 
 

@@ -1,9 +1,12 @@
 """Feature drift between the population the champion was built on and a recent window.
 
 Each feature's shift is an effect size against a threshold calibrated on control windows
-(``distances``), not a p-value; and the window has drifted when the features that moved carry
-at least ``threshold`` of the champion's feature importance (XGBoost's total gain): a strong
-shift in what the model relies on counts, one in what it ignores does not, however many.
+(``distances``), not a p-value. A feature that moved beyond its threshold contributes its share
+of the champion's feature importance (XGBoost's total gain) times how far beyond it moved (the
+effect size over the threshold, at most ``MAX_RATIO``); the window has drifted when the
+contributions reach ``threshold``. A strong shift in what the model relies on counts; a feature
+that crosses its threshold by chance counts little; shifts in what the model ignores, however
+many and however strong, hardly count.
 """
 
 from __future__ import annotations
@@ -22,10 +25,13 @@ if TYPE_CHECKING:
     import xgboost as xgb
 
 NUMERICAL = tuple(name for name in FEATURES if name not in CATEGORICAL)
-# The share of the champion's importance whose features drifted at which the window has: one
-# feature the model leans on (in the drift scenarios, creatinine's last value carries 0.2 to 0.3),
-# or several of middling weight; no number of features it hardly uses.
-DEFAULT_IMPORTANCE_THRESHOLD = 0.15
+# The drift score at which the window has drifted: a feature carrying a tenth of the model's
+# importance that moved twice as far as chance takes it, or several of middling weight; not a
+# chance crossing of even the model's top feature (importance about 0.15 at a ratio near 1).
+DEFAULT_IMPORTANCE_THRESHOLD = 0.2
+# Beyond this many times its threshold a shift counts no more: one broken feature must not
+# outweigh the importance the model gives it.
+MAX_RATIO = 3.0
 METHODS = {False: "Wasserstein distance (normed)", True: "Jensen-Shannon distance"}
 
 
@@ -42,6 +48,11 @@ class FeatureDrift:
     def ratio(self) -> float:
         return self.distance / self.threshold
 
+    @property
+    def contribution(self) -> float:
+        """Its importance times how far beyond its threshold it moved (0 below it)."""
+        return self.importance * min(self.ratio, MAX_RATIO) if self.drifted else 0.0
+
 
 @dataclass(frozen=True)
 class DriftResult:
@@ -55,13 +66,13 @@ class DriftResult:
         return tuple(c.column for c in self.columns if c.drifted)
 
     @property
-    def drift_share(self) -> float:
-        """The share of the champion's feature importance in features that drifted."""
-        return float(sum(c.importance for c in self.columns if c.drifted))
+    def score(self) -> float:
+        """The importance-weighted effect of the features that moved beyond their thresholds."""
+        return float(sum(c.contribution for c in self.columns))
 
     @property
     def dataset_drift(self) -> bool:
-        return bool(self.columns) and self.drift_share >= self.threshold
+        return bool(self.columns) and self.score >= self.threshold
 
 
 def feature_importance(model: xgb.XGBClassifier) -> dict[str, float]:
@@ -123,11 +134,11 @@ def compare(reference: pd.DataFrame, current: pd.DataFrame, importance: dict[str
 
 
 def markdown_table(result: DriftResult) -> str:
-    """Drifted features first, then by importance; per-feature statistics only, never rows."""
-    lines = ["| feature | importance | effect size | method | calibrated threshold | drifted |",
-             "| --- | --- | --- | --- | --- | --- |"]
-    for c in sorted(result.columns, key=lambda c: (not c.drifted, -c.importance)):
+    """The features by what they contribute, then by importance; per-feature statistics only."""
+    lines = ["| feature | importance | effect size | method | calibrated threshold | drifted | contribution |",
+             "| --- | --- | --- | --- | --- | --- | --- |"]
+    for c in sorted(result.columns, key=lambda c: (-c.contribution, not c.drifted, -c.importance)):
         lines.append(f"| {c.column} | {c.importance:.3f} | {c.distance:.3g} | {c.method} | {c.threshold:.3g} "
-                     f"| {'yes' if c.drifted else 'no'} |")
-    lines += [f"| {name} | | | not compared: too few values on one side | | |" for name in result.skipped_columns]
+                     f"| {'yes' if c.drifted else 'no'} | {c.contribution:.3f} |")
+    lines += [f"| {name} | | | not compared: too few values on one side | | | |" for name in result.skipped_columns]
     return "\n".join(lines)

@@ -14,7 +14,7 @@ from healthcare_dataops_tests.ml import synthetic_features
 from healthcare_dataops_tests.model_health.drifted_features import LAB_COLUMNS, drift_newest, recalibrate
 
 UNIFORM = {name: 1 / len(FEATURES) for name in FEATURES}
-THRESHOLD = 0.15
+THRESHOLD = 0.2
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +46,7 @@ def test_a_strong_shift_in_the_feature_the_model_leans_on_drifts_alone(frame):
     result = drift.compare(reference, current, _leaning_on("creatinine_last", 0.3), THRESHOLD)
     assert "creatinine_last" in result.drifted_columns and result.dataset_drift
     shifted = next(c for c in result.columns if c.column == "creatinine_last")
-    assert shifted.ratio > 2 and result.drift_share >= 0.3
+    assert shifted.ratio > 2 and result.score >= 0.3 * 2
 
 
 def test_many_shifts_in_what_the_model_ignores_do_not_drift(frame):
@@ -55,7 +55,7 @@ def test_many_shifts_in_what_the_model_ignores_do_not_drift(frame):
     ignored["admissions_12m"] = 1 - sum(ignored.values())
     result = drift.compare(reference, current, ignored, THRESHOLD)
     assert set(LAB_COLUMNS) <= set(result.drifted_columns)  # 16 features moved, and show it
-    assert result.drift_share < 0.02 and not result.dataset_drift
+    assert result.score < 0.02 * drift.MAX_RATIO and not result.dataset_drift
     # The same change, with the importance spread evenly, is drift.
     assert drift.compare(reference, current, UNIFORM, THRESHOLD).dataset_drift
 
@@ -121,8 +121,16 @@ def test_samples_are_capped_and_seeded(frame):
     assert drift.sample(frame, 5000, seed=7) is frame
 
 
-def test_the_importance_threshold_is_inclusive():
-    columns = tuple(drift.FeatureDrift(str(i), "m", 0.5, 0.2, 0.1, i < 3) for i in range(10))
-    assert drift.DriftResult(columns, (), 0.3).dataset_drift
-    assert not drift.DriftResult(columns, (), 0.31).dataset_drift
+def test_the_score_weighs_each_moved_feature_by_importance_and_how_far_it_moved():
+    moved = lambda name, distance, importance: drift.FeatureDrift(name, "m", distance, 0.2, importance,  # noqa: E731
+                                                                  distance >= 0.2)
+    # Twice as far as chance in a feature of importance 0.1; a chance crossing of the top
+    # feature; a broken feature the model ignores, capped at three times; one that did not move.
+    columns = (moved("a", 0.4, 0.1), moved("b", 0.21, 0.15), moved("c", 5.0, 0.01), moved("d", 0.19, 0.5))
+    assert [round(c.contribution, 4) for c in columns] == [0.2, 0.1575, 0.03, 0.0]
+    result = drift.DriftResult(columns, (), 0.38)
+    assert result.score == pytest.approx(0.3875) and result.dataset_drift
+    assert drift.DriftResult(columns, (), result.score).dataset_drift  # inclusive
+    assert not drift.DriftResult(columns, (), 0.39).dataset_drift
+    assert not drift.DriftResult(columns[1:2], (), 0.2).dataset_drift  # the chance crossing alone
     assert not drift.DriftResult((), ("sex",), 0.3).dataset_drift

@@ -70,7 +70,8 @@ def test_the_decision_retrains_on_feature_or_performance_drift_and_gives_every_r
     assert not decision.decide(_result(False), quiet, steady, "3").retrain
     features = decision.decide(_result(True), quiet, steady, "3")
     assert features.retrain and features.text().startswith("Retrain: Feature drift")
-    assert "creatinine_last (0.60 vs 0.30, importance 0.30)" in features.text()
+    assert "drift score 0.600 >= 0.15" in features.text()
+    assert "creatinine_last (effect 0.60 against 0.30 by chance, importance 0.30)" in features.text()
     performance = decision.decide(_result(False), PerformanceVerdict(True, "live AUROC 0.55 below"), steady, "3")
     assert performance.retrain and "Performance drift: live AUROC 0.55 below" in performance.text()
     card = performance.markdown("2026-04-01", "3")

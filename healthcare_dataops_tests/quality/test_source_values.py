@@ -25,13 +25,15 @@ def _rows(days: int, shifted_from: int | None = None, factor: float = 1.3, per_d
                 values = rng.normal(mean, sd, per_day)
                 if shifted_from is not None and d >= shifted_from and lab == "citycore" and analyte == "creatinine":
                     values = values * factor
-                rows += [(lab, analyte, float(v), day) for v in values]
+                rows += [(lab, analyte, float(v), day, f"p{k}") for k, v in enumerate(values)]
     return rows
 
 
 def _stats(spark, rows):
-    frame = spark.createDataFrame(rows, "lab string, analyte string, value double, delivery_date date")
-    return daily_stats(frame, F.col("lab"), F.col("analyte"), F.col("value"), F.col("delivery_date"))
+    frame = spark.createDataFrame(rows, "lab string, analyte string, value double, delivery_date date, "
+                                  "patient_id string")
+    return daily_stats(frame, F.col("lab"), F.col("analyte"), F.col("value"), F.col("delivery_date"),
+                       F.col("patient_id"))
 
 
 @pytest.fixture(scope="module")
@@ -54,6 +56,14 @@ def test_steady_sources_and_days_without_history_stay_quiet(spark, recalibrated)
     assert not early.shifts and early.without_history > 0 and "too little history" in summary(early, "x")
     steady = compare_days(_stats(spark, _rows(40)), [(FIRST + dt.timedelta(days=d)).isoformat() for d in range(28, 40)])
     assert not steady.shifts and steady.compared == 12 * 6
+
+
+def test_days_with_too_few_patients_are_not_judged(spark):
+    # Forty values a day from three patients: who they are decides the mean.
+    rows = [(lab, analyte, value, day, f"p{k % 3}") for k, (lab, analyte, value, day, _) in
+            enumerate(_rows(40, shifted_from=33))]
+    found = compare_days(_stats(spark, rows), [(FIRST + dt.timedelta(days=d)).isoformat() for d in range(28, 40)])
+    assert not found.shifts and found.compared == 0
 
 
 def test_a_tiny_shift_is_not_a_change_however_many_values_show_it(spark):

@@ -68,6 +68,10 @@ class RiskModelConfig(dg.Config):
     n_estimators: int = Field(600, ge=1, description="Most trees; early stopping picks how many are used.")
     learning_rate: float = Field(0.03, gt=0)
     max_depth: int = Field(3, ge=1)
+    validation_fraction: float = Field(
+        0.2, ge=0, lt=1, description="The newest share of the training rows early stopping watches; 0: no early "
+        "stopping, every tree is used (for training sets too small to spare a slice)."
+    )
     n_jobs: int = Field(2, ge=1, description="XGBoost threads.")
     generator_truth_file: str | None = Field(
         None,
@@ -78,7 +82,7 @@ class RiskModelConfig(dg.Config):
     def hyperparameters(self) -> training.Hyperparameters:
         return training.Hyperparameters(
             n_estimators=self.n_estimators, learning_rate=self.learning_rate,
-            max_depth=self.max_depth, n_jobs=self.n_jobs,
+            max_depth=self.max_depth, n_jobs=self.n_jobs, validation_fraction=self.validation_fraction,
         )
 
     def gate_rules(self) -> gating.GateRules:

@@ -41,8 +41,9 @@ class FeatureDriftConfig(dg.Config):
     )
     drift_threshold: float = Field(
         drift.DEFAULT_IMPORTANCE_THRESHOLD, gt=0, le=1,
-        description="Feature drift when the features that moved beyond their calibrated thresholds carry at least "
-        "this share of the champion's feature importance (total gain).",
+        description="Feature drift when the drift score reaches this: the sum, over the features that moved beyond "
+        "their calibrated thresholds, of each one's share of the champion's importance (total gain) times how far "
+        "beyond its threshold it moved (at most three times).",
     )
     max_rows_per_window: int = Field(
         5000, ge=100,
@@ -58,8 +59,8 @@ def _check_specs() -> list[dg.AssetCheckSpec]:
     # The report's verdicts as checks of their own, so that the asset's health in the UI shows
     # them. WARN: drift asks for a retraining (feature_drift_sensor), it blocks nothing.
     described = {
-        FEATURES_HAVE_NOT_DRIFTED: "The features that moved beyond their calibrated thresholds carry less than "
-        "drift_threshold of the champion's importance.",
+        FEATURES_HAVE_NOT_DRIFTED: "The drift score (each feature that moved beyond its calibrated threshold, "
+        "weighted by the champion's importance) stays under drift_threshold.",
         LIVE_AUROC_HOLDS: "The champion's live AUROC on scored admissions whose label arrived is not wholly below "
         "its holdout AUROC.",
         SCORED_STAYS_ARE_STEADY: "The open stays scored in the window, their inputs and their scores, match those "
@@ -100,7 +101,7 @@ def feature_drift_report(
     if champion is None:
         context.log.info(NO_CHAMPION)
         return dg.MaterializeResult(metadata={
-            "dataset_drift": False, RETRAIN_RECOMMENDED: False, "drift_share": None,
+            "dataset_drift": False, RETRAIN_RECOMMENDED: False, "drift_score": None,
             "drift_threshold": config.drift_threshold, "champion_version": None, "status": NO_CHAMPION,
             DELIVERY_DAY: day, "step_seconds": round(time.perf_counter() - started, 3)},
             check_results=[dg.AssetCheckResult(check_name=spec.name, passed=True, severity=dg.AssetCheckSeverity.WARN,
@@ -147,7 +148,7 @@ def feature_drift_report(
             DELIVERY_DAY: day,
             RETRAIN_RECOMMENDED: decided.retrain,
             "dataset_drift": result.dataset_drift,
-            "drift_share": round(result.drift_share, 4),
+            "drift_score": round(result.score, 4),
             "drift_threshold": config.drift_threshold,
             "performance_drift": verdict.drifted,
             "champion_version": str(champion.version),
@@ -197,7 +198,7 @@ def _check_results(result: drift.DriftResult, verdict: performance.PerformanceVe
     return [
         dg.AssetCheckResult(check_name=FEATURES_HAVE_NOT_DRIFTED, passed=not result.dataset_drift, severity=warn,
                             description=features, metadata={
-                                DELIVERY_DAY: day, "drift_share": round(result.drift_share, 4),
+                                DELIVERY_DAY: day, "drift_score": round(result.score, 4),
                                 "drift_threshold": result.threshold,
                                 "drifted_features": len(result.drifted_columns)}),
         dg.AssetCheckResult(check_name=LIVE_AUROC_HOLDS, passed=not verdict.drifted, severity=warn,

@@ -17,7 +17,7 @@ from healthcare_dataops.defs.monitoring.feature_drift_report import (
     RETRAIN_RECOMMENDED,
 )
 
-DRIFT_SHARE_TAG = "healthcare_dataops/drift_share"
+DRIFT_SCORE_TAG = "healthcare_dataops/drift_score"
 DRIFT_REPORT_RUN_TAG = "healthcare_dataops/drift_report_run"
 
 DEFAULT_DRIFT_SENSOR_INTERVAL_SECONDS = 60
@@ -39,9 +39,14 @@ def _metadata(record: dg.EventLogRecord) -> dict:
     return {key: value.value for key, value in record.asset_materialization.metadata.items()}
 
 
-def _share(metadata: dict) -> str:
-    share = metadata.get("drift_share")
-    return "share of importance n/a" if share is None else f"share of importance {share:.3f}"
+def _score(metadata: dict) -> float | None:
+    """The report's drift score (reports from before it was a score named it drift_share)."""
+    return metadata.get("drift_score", metadata.get("drift_share"))
+
+
+def _shown(metadata: dict) -> str:
+    score = _score(metadata)
+    return "drift score n/a" if score is None else f"drift score {score:.3f}"
 
 
 def _asks_retraining(metadata: dict) -> bool:
@@ -109,7 +114,7 @@ def drift_retrain_requests(context: dg.SensorEvaluationContext, *, now: dt.datet
             continue
         if last_request and now < (until := dt.datetime.fromisoformat(last_request) + cooldown):
             # The cursor stops before this report: it retrains once the cool-down is over.
-            seen.append(f"Drift in {_describe(record)} ({_share(metadata)}), but cooling "
+            seen.append(f"Drift in {_describe(record)} ({_shown(metadata)}), but cooling "
                         f"down until {until.isoformat(timespec='seconds')} after the last request.")
             break
         if cooldown > dt.timedelta(0):
@@ -122,7 +127,7 @@ def drift_retrain_requests(context: dg.SensorEvaluationContext, *, now: dt.datet
             run_key=str(record.storage_id),
             # The retraining rescores the day the report stands for.
             partition_key=metadata.get(DELIVERY_DAY),
-            tags={DRIFT_SHARE_TAG: f"{metadata.get('drift_share') or 0:.4f}", DRIFT_REPORT_RUN_TAG: record.run_id},
+            tags={DRIFT_SCORE_TAG: f"{_score(metadata) or 0:.4f}", DRIFT_REPORT_RUN_TAG: record.run_id},
         ))
         handled, last_request, index = record.storage_id, now.isoformat(), index + 1
 

@@ -20,7 +20,7 @@ from healthcare_dataops_tests.model_health.drifted_features import DRIFTED, drif
 
 STEADY_DAY = "2026-01-20"
 DRIFT_RANGE = ("2026-01-21", "2026-01-23")
-SENSOR_KEYS = {"retrain_recommended", "dataset_drift", "drift_share", "drift_threshold", "champion_version",
+SENSOR_KEYS = {"retrain_recommended", "dataset_drift", "drift_score", "drift_threshold", "champion_version",
                "status"}
 
 
@@ -69,7 +69,7 @@ def test_a_steady_population_has_no_dataset_drift(runs):
     metadata = lake.report_metadata(runs["steady"])
     assert metadata["delivery_day"] == STEADY_DAY
     assert metadata.keys() >= SENSOR_KEYS
-    assert metadata["dataset_drift"] is False and metadata["drift_share"] < metadata["drift_threshold"] == 0.15
+    assert metadata["dataset_drift"] is False and metadata["drift_score"] < metadata["drift_threshold"] == 0.2
     assert metadata["retrain_recommended"] is False and metadata["performance_drift"] is False
     assert metadata["champion_version"] == trained["model_version"] == "1"
     assert metadata["status"].startswith("No retraining: No feature drift: ")
@@ -92,7 +92,7 @@ def test_drifted_newest_admissions_show_dataset_drift_on_the_ranges_last_day(run
     assert event.materialization.partition is None
     last = lake.report_metadata(runs["drifted"])
     assert last["delivery_day"] == "2026-01-23"
-    assert last["dataset_drift"] is True and last["drift_share"] >= 0.15 and last["retrain_recommended"] is True
+    assert last["dataset_drift"] is True and last["drift_score"] >= 0.2 and last["retrain_recommended"] is True
     assert last["status"].startswith("Retrain: Feature drift: ")
     drifted_rows = [line for line in last["drifted_columns"].splitlines() if line.endswith("| yes |")]
     assert {line.split(" | ")[0].strip("| ") for line in drifted_rows} >= set(DRIFTED)
