@@ -99,7 +99,9 @@ def drift_scenario_lines(result: DriftScenarioResult) -> list[str]:
         f"False alarms: {rates['false_alarm_reports']} of {rates['quiet_reports']} reports where nothing that "
         f"matters changed asked a retraining ({_rate(rates['false_alarm_rate'])}). Detection: "
         f"{rates['detected']} of {rates['drift_runs']} drift scenario runs retrained "
-        f"({_rate(rates['detection_rate'])}). Sources named by the silver monitors: {rates['sources_named']} of "
-        f"{rates['source_runs']}. As expected: {rates['as_expected']} of {rates['runs']}.", "",
+        f"({_rate(rates['detection_rate'])}). Scenarios whose changed sources the silver monitors all named: "
+        f"{rates['sources_named']} of {rates['source_runs']}; sources they named in the steady runs (false "
+        f"warnings): {rates['steady_sources_named']} in {rates['steady_runs']}. As expected: {rates['as_expected']} "
+        f"of {rates['runs']}.", "",
     ]
     return lines

@@ -6,13 +6,16 @@ a drift report after each chunk and a drift sensor tick after each report, and r
 retraining the sensor requests:
 
 * **steady**: nothing changes after the baseline: no retraining;
-* **recalibrated-analyzer**: citycore's analyzer reports creatinine, one of the risk's
-  strongest inputs, 80% too high: the silver monitor names citycore creatinine, the
-  report finds drift, the sensor requests one retraining, gated against the old champion on
-  the same (drifted) holdout;
+* **recalibrated-analyzer**: citycore's analyzer reports one important lab analyte (the daily
+  key lab whose last value the baseline champion leans on most) about two standard deviations
+  high: the silver monitor names citycore and the analyte, the report finds drift, the sensor
+  requests one retraining, gated against the old champion on the same holdout;
 * **older-population**: new patients and admissions skew much older: drift, one retraining;
-* **unimportant-features**: citycore's potassium and one vendor's heart-rate firmware shift,
-  inputs the model hardly uses: the monitors name both sources; no retraining.
+* **unimportant-features**: citycore's analyzer reports the key lab the champion leans on least
+  high, and one vendor's firmware reports heart rate 8 bpm high, inputs the model hardly uses:
+  the monitors name both sources; no retraining.
+
+The scenarios themselves (what each changes, what each must lead to) are ``drift_catalog``.
 
 Everything runs through the project's own jobs, sensor and assets, on a landing zone,
 lakehouse, MLflow store and Dagster instance of the scenario's own, restored from the
@@ -27,62 +30,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from healthcare_dataops.lib.source_value_checks import LAB_VALUES_MATCH_HISTORY, WEARABLE_VALUES_MATCH_HISTORY
+from healthcare_dataops.scenarios.drift_catalog import BY_NAME, CITYCORE, SCENARIOS, Scenario, resolved
 from healthcare_dataops.scenarios.world import ScenarioWorld
-from healthcare_dataops.transforms.features import KEY_LABS
+
+__all__ = ["BY_NAME", "CITYCORE", "SCENARIOS", "ScenarioOutcome", "ScenarioRun", "Sizes", "build_baseline", "run",
+           "run_scenario"]
 
 Say = Callable[[str], None]
-# The performing lab as silver names it (MSH-4's first component).
-CITYCORE = "City Medical Center Core Laboratory"
-
-
-@dataclass(frozen=True)
-class Scenario:
-    name: str
-    description: str
-    drifts: tuple[str, ...]
-    retrain_expected: bool
-    # (check, source, measure) the per-source value monitors must name.
-    sources_expected: tuple[tuple[str, str, str], ...] = ()
-
-
-# Filled in from the baseline champion's importance: the key labs it leans on most and least.
-IMPORTANT, UNIMPORTANT = "{important}", "{unimportant}"
-SCENARIOS = (
-    Scenario("steady", "nothing changes after the baseline", (), retrain_expected=False),
-    Scenario("recalibrated-analyzer", "citycore's analyzer reports {important}, the key lab the champion leans on "
-             "most, about two standard deviations high", (f"{IMPORTANT}-recalibration",), retrain_expected=True,
-             sources_expected=((LAB_VALUES_MATCH_HISTORY, CITYCORE, IMPORTANT),)),
-    Scenario("older-population", "new patients and admissions skew much older", ("older-population",),
-             retrain_expected=True),
-    Scenario("unimportant-features", "citycore's analyzer reports {unimportant}, the key lab the champion leans on "
-             "least, high, and one vendor's firmware reports heart rate 8 bpm high",
-             (f"{UNIMPORTANT}-recalibration", "heart-rate-firmware"), retrain_expected=False,
-             sources_expected=((LAB_VALUES_MATCH_HISTORY, CITYCORE, UNIMPORTANT),
-                               (WEARABLE_VALUES_MATCH_HISTORY, "PulseWear Band 3", "heart_rate"))),
-)
-BY_NAME = {s.name: s for s in SCENARIOS}
-
-
-# Key labs drawn every hospital day (the basic metabolic panel and the blood count): a lab's
-# recalibration reaches their last values on most admissions. HbA1c, drawn once and mostly by
-# the outpatient reference lab, would move few.
-DAILY_ANALYTES = tuple(a for a in KEY_LABS if a != "hba1c")
-
-
-def analytes_by_reliance(importance: dict[str, float]) -> tuple[str, str]:
-    """(the daily key lab whose last value the champion leans on most, the one it leans on
-    least in last value and trend together)."""
-    most = max(DAILY_ANALYTES, key=lambda a: importance.get(f"{a}_last", 0.0))
-    least = min(DAILY_ANALYTES, key=lambda a: importance.get(f"{a}_last", 0.0) + importance.get(f"{a}_trend", 0.0))
-    return most, least
-
-
-def resolved(scenario: Scenario, importance: dict[str, float]) -> Scenario:
-    most, least = analytes_by_reliance(importance)
-    fill = lambda text: text.replace(IMPORTANT, most).replace(UNIMPORTANT, least)  # noqa: E731
-    return Scenario(scenario.name, fill(scenario.description), tuple(fill(d) for d in scenario.drifts),
-                    scenario.retrain_expected, tuple(tuple(fill(x) for x in s) for s in scenario.sources_expected))
 
 
 @dataclass(frozen=True)
@@ -248,12 +202,15 @@ class ScenarioRun:
         reports = sum(len(o.reports) for o in quiet)
         alarms = sum(sum(r.retrain_recommended for r in o.reports) for o in quiet)
         monitored = [o for o in self.outcomes if o.sources_expected]
+        steady = [o for o in self.outcomes if o.name == "steady"]
         share = lambda part, whole: None if not whole else part / whole  # noqa: E731
         return {
             "false_alarm_reports": alarms, "quiet_reports": reports, "false_alarm_rate": share(alarms, reports),
             "detected": sum(o.retrained for o in drifting), "drift_runs": len(drifting),
             "detection_rate": share(sum(o.retrained for o in drifting), len(drifting)),
             "sources_named": sum(o.sources_found for o in monitored), "source_runs": len(monitored),
+            # Sources a monitor named where nothing was changed at any source: its false warnings.
+            "steady_sources_named": sum(len(o.sources_named) for o in steady), "steady_runs": len(steady),
             "as_expected": sum(o.as_expected for o in self.outcomes), "runs": len(self.outcomes),
         }
 

@@ -32,8 +32,8 @@ from healthcare_dataops.transforms.readmission_cohort import (
     READMISSION_WINDOW_DAYS,
     CohortCodes,
     cohort_exclusion,
-    inpatient_stays,
-    readmission_label,
+    index_admissions,
+    open_stays,
 )
 
 DAY = 86_400
@@ -75,41 +75,6 @@ FEATURES = (
 
 def _seconds_between(later: Column, earlier: Column) -> Column:
     return F.unix_timestamp(later) - F.unix_timestamp(earlier)
-
-
-def index_admissions(encounters: DataFrame, codes: CohortCodes) -> DataFrame:
-    """Every closed inpatient stay, described from its episode's first admission."""
-    stays = inpatient_stays(encounters, codes).where(F.col("end_at").isNotNull())
-    return stays.select(
-        "encounter_id",
-        "patient_id",
-        F.col("episode_start").alias("admitted_at"),
-        F.col("end_at").alias("cutoff_at"),
-        (_seconds_between(F.col("end_at"), F.col("episode_start")) / DAY).alias("length_of_stay_days"),
-        F.col("delivery_date").alias("discharge_delivery_date"),
-        readmission_label().alias("_readmitted"),
-        F.col("episode_elective").alias("_elective"),
-        F.coalesce(F.col("reason_code").isin(*codes.oncology_reason), F.lit(False)).alias("_oncology"),
-        F.coalesce(F.col("reason_code").isin(*codes.procedure_reason), F.lit(False)).alias("_procedure"),
-        # What cohort_exclusion reads beside the patients and conditions.
-        "episode_start", "end_at", "transferred_out",
-    )
-
-
-def open_stays(encounters: DataFrame, as_of: Column, codes: CohortCodes) -> DataFrame:
-    """Inpatient stays open at ``as_of`` (a time on the patient's shifted clock): admitted
-    before it and not discharged by it. Their length of stay is the time so far, from the
-    episode's first admission where the stay continues a transfer."""
-    stays = inpatient_stays(encounters, codes).where(
-        (F.col("start_at") <= as_of) & (F.col("end_at").isNull() | (F.col("end_at") > as_of))
-    )
-    return stays.select(
-        "encounter_id",
-        "patient_id",
-        F.col("episode_start").alias("admitted_at"),
-        as_of.alias("cutoff_at"),
-        (_seconds_between(as_of, F.col("episode_start")) / DAY).alias("length_of_stay_days"),
-    )
 
 
 def _comorbidities(index: DataFrame, conditions: DataFrame) -> DataFrame:
