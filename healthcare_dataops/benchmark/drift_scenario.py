@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from healthcare_dataops.model_health.serving_skew import SkewAtDay, describe
 from healthcare_dataops.scenarios import drift_scenarios
 from healthcare_dataops.scenarios.drift_scenarios import ReportOutcome, ScenarioOutcome, ScenarioRun, Sizes
 
@@ -31,7 +32,8 @@ class DriftScenarioResult:
     def to_json(self) -> dict:
         sizes = {**dataclasses.asdict(self.run.sizes), "start": self.run.sizes.start.isoformat()}
         return {"sizes": sizes, "seeds": self.run.seeds, "baseline_seconds": self.run.baseline_seconds,
-                "outcomes": [dataclasses.asdict(o) for o in self.run.outcomes], "seconds": self.seconds}
+                "outcomes": [dataclasses.asdict(o) for o in self.run.outcomes], "seconds": self.seconds,
+                "serving_skew": self.run.serving_skew}
 
     @classmethod
     def from_json(cls, saved: dict) -> DriftScenarioResult:
@@ -43,7 +45,8 @@ class DriftScenarioResult:
             reports = [ReportOutcome(**r) for r in found["reports"]]
             tuples = {k: [tuple(x) for x in found[k]] for k in ("sources_named", "sources_expected")}
             outcomes.append(ScenarioOutcome(**{**found, "reports": reports, **tuples}))
-        run = ScenarioRun(sizes, saved["seeds"], outcomes, saved["baseline_seconds"], saved["seconds"])
+        run = ScenarioRun(sizes, saved["seeds"], outcomes, saved["baseline_seconds"], saved["seconds"],
+                          saved.get("serving_skew", []))
         return cls(run, saved["seconds"])
 
 
@@ -104,4 +107,7 @@ def drift_scenario_lines(result: DriftScenarioResult) -> list[str]:
         f"warnings): {rates['steady_sources_named']} in {rates['steady_runs']}. As expected: {rates['as_expected']} "
         f"of {rates['runs']}.", "",
     ]
+    for seed, skew in zip(run.seeds, run.serving_skew, strict=False):
+        found = [SkewAtDay(**s) for s in skew]
+        lines += [f"Train/serve skew of seed {seed}'s baseline champion, on its holdout: {describe(found)}.", ""]
     return lines

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 from deltalake import DeltaTable
 
-from healthcare_dataops.ml.dataset import monitored_rows, temporal_split
+from healthcare_dataops.ml.dataset import TemporalSplit, monitored_rows, temporal_split
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
@@ -55,6 +55,10 @@ def training_rows(client: MlflowClient, version: ModelVersion, storage_options: 
 
 
 def _checked_train(snapshot: pd.DataFrame, params: dict[str, str], version: ModelVersion) -> pd.DataFrame:
+    return _checked_split(snapshot, params, version).train
+
+
+def _checked_split(snapshot: pd.DataFrame, params: dict[str, str], version: ModelVersion) -> TemporalSplit:
     # Versions trained before the embargo existed logged none: they split without one.
     split = temporal_split(snapshot, float(params["holdout_fraction"]), 1, _requires_labs(params),
                            float(params.get("embargo_days", 0)), _history(params))
@@ -63,7 +67,13 @@ def _checked_train(snapshot: pd.DataFrame, params: dict[str, str], version: Mode
             f"re-splitting patient_features version {version.tags[FEATURES_VERSION_TAG]} gives "
             f"{len(split.train)} training rows; version {version.version} logged {params['train_rows']}"
         )
-    return split.train
+    return split
+
+
+def split_of(client: MlflowClient, version: ModelVersion, storage_options: dict[str, str]) -> TemporalSplit:
+    """The version's training rows and holdout, exactly as it was split."""
+    snapshot, params = _snapshot(client, version, storage_options)
+    return _checked_split(snapshot, params, version)
 
 
 def population_rows(client: MlflowClient, version: ModelVersion, storage_options: dict[str, str]) -> pd.DataFrame:

@@ -24,12 +24,14 @@ baseline before each scenario.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from healthcare_dataops.model_health import serving_skew
 from healthcare_dataops.scenarios.drift_catalog import BY_NAME, CITYCORE, SCENARIOS, Scenario, resolved
 from healthcare_dataops.scenarios.world import ScenarioWorld
 
@@ -61,6 +63,8 @@ class Sizes:
     force_first_champion: bool = True
     # risk_model config over its defaults, as (name, value) pairs.
     model_config: tuple[tuple[str, object], ...] = ()
+    # The baseline champion's train/serve skew on its holdout (model_health.serving_skew).
+    measure_serving_skew: bool = True
 
     @property
     def scenario_start(self) -> dt.date:
@@ -195,6 +199,8 @@ class ScenarioRun:
     outcomes: list[ScenarioOutcome] = field(default_factory=list)
     baseline_seconds: list[float] = field(default_factory=list)
     seconds: float = 0.0
+    # Per seed, the baseline champion's train/serve skew (serving_skew.SkewAtDay as dicts).
+    serving_skew: list[list[dict]] = field(default_factory=list)
 
     def rates(self) -> dict[str, float | int | None]:
         quiet = [o for o in self.outcomes if not o.retrain_expected]
@@ -225,6 +231,10 @@ def run(workdir: Path, sizes: Sizes = Sizes(), scenarios: Sequence[Scenario] = S
         began = time.perf_counter()
         build_baseline(world, sizes, seed, say)
         result.baseline_seconds.append(time.perf_counter() - began)
+        if sizes.measure_serving_skew:
+            skew = world.serving_skew()
+            say(f"   train/serve skew of v1: {serving_skew.describe(skew)}")
+            result.serving_skew.append([dataclasses.asdict(s) for s in skew])
         world.save(workdir / f"baseline-{seed}")
         for scenario in scenarios:
             world.restore(workdir / f"baseline-{seed}", database=f"{scenario.name}-{seed}")

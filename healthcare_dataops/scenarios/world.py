@@ -168,6 +168,21 @@ class ScenarioWorld:
         found = registry.champion_version(self.mlflow.activate(), name)
         return feature_importance(registry.load_version(name, str(found.version)).model)
 
+    def serving_skew(self) -> list:
+        """The champion's scores during its holdout stays against those at their discharge."""
+        from healthcare_dataops.lakehouse import spark_tables
+        from healthcare_dataops.ml import lineage
+        from healthcare_dataops.model_health import serving_skew
+        from healthcare_dataops.transforms.features import SILVER_INPUTS
+
+        client, name = self.mlflow.activate(), self.mlflow.registered_model_name
+        found = registry.champion_version(client, name)
+        split = lineage.split_of(client, found, {})
+        session = self.resources["spark"].spark_session
+        silver = {t: spark_tables.read(session, str(self.lakehouse / "silver" / t)) for t in SILVER_INPUTS}
+        return serving_skew.measure(silver, registry.load_version(name, str(found.version)).model, split.holdout,
+                                    split.train)
+
     def model_card(self, version: str) -> str:
         client = self.mlflow.activate()
         return client.get_model_version(self.mlflow.registered_model_name, version).description or ""

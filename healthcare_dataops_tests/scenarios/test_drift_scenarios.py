@@ -35,6 +35,7 @@ from healthcare_dataops.scenarios.world import ScenarioWorld
 SEED = 7
 TEST_SIZES = Sizes(
     patients=600, baseline_days=90, scenario_days=30, report_every_days=30, score_every_days=0, device_share=0.05,
+    measure_serving_skew=False,
     model_config=(("min_labelled_rows", 20), ("embargo_days", 0), ("min_holdout_positives", 5),
                   ("validation_fraction", 0.0), ("n_estimators", 150)),
 )

@@ -167,3 +167,21 @@ def test_an_open_stay_that_continues_a_transfer_counts_from_the_first_admission(
     assert set(open_rows) == {"O2"}
     assert open_rows["O2"]["admitted_at"] == _ts("2026-09-01 08:00")
     assert open_rows["O2"]["length_of_stay_days"] == pytest.approx(2 + 16 / 24)
+
+
+def test_the_serving_skew_scores_each_stay_as_of_days_before_its_discharge(silver):
+    from healthcare_dataops.ml import training
+    from healthcare_dataops.model_health import serving_skew
+    from healthcare_dataops_tests.ml import synthetic_features
+
+    frame = synthetic_features.build(300)[0]
+    model = training.fit(frame, training.Hyperparameters(n_estimators=20))
+    names = dict(zip(("encounters", "patients", "conditions", "lab_results", "wearable_vitals"), silver, strict=True))
+    holdout = patient_features(*silver, key=KEY, feeds_began_at=FEEDS_BEGAN_AT).toPandas()
+    holdout = holdout[holdout["cohort_exclusion"].isna()]
+    found = {s.days_before: s for s in serving_skew.measure(names, model, holdout, frame)}
+    # T2 (7 days), P1 (4), R2 (5), D0 (2), E1 (1)...: a stay is in a day's snapshot if it was open then.
+    assert found[1].admissions == sum(holdout["length_of_stay_days"] >= 1)
+    assert found[2].admissions == sum(holdout["length_of_stay_days"] >= 2)
+    assert 0 <= found[1].below_shortest_stay <= 1 and found[1].mean_absolute_change >= 0
+    assert "day(s) before discharge" in serving_skew.describe(list(found.values()))
