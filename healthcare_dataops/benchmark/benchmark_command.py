@@ -69,8 +69,11 @@ def run(args: argparse.Namespace) -> int:
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="healthcare-dataops-benchmark-"))
     machine = describe_machine()
     if args.drift_scenario:
-        scenario = run_drift_scenario(workdir / "drift-scenario")
-        _write(args.results / f"{dt.date.today().isoformat()}-drift-scenario", machine, [], scenarios=[scenario])
+        stem = args.results / f"{dt.date.today().isoformat()}-drift-scenario"
+        # Written after each seed: an hour's work per seed is not lost to a later one's failure.
+        scenario = run_drift_scenario(workdir / "drift-scenario",
+                                      on_seed=lambda done: _write(stem, machine, [], scenarios=[done]))
+        _write(stem, machine, [], scenarios=[scenario])
         if not args.keep:
             shutil.rmtree(workdir if args.workdir is None else scenario.workdir, ignore_errors=True)
         return 0 if all(o.as_expected for o in scenario.run.outcomes) else 1

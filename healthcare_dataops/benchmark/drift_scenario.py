@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,10 +55,20 @@ FULL_SIZE = Sizes()
 
 def run_drift_scenario(workdir: Path, sizes: Sizes = FULL_SIZE, seeds: Sequence[int] = DEFAULT_SEEDS,
                        scenarios: Sequence[drift_scenarios.Scenario] = drift_scenarios.SCENARIOS,
-                       ) -> DriftScenarioResult:
+                       on_seed: Callable[[DriftScenarioResult], None] | None = None) -> DriftScenarioResult:
+    """Every scenario for every seed; ``on_seed`` gets the result so far after each seed."""
     started = time.perf_counter()
-    found = drift_scenarios.run(workdir, sizes, scenarios, seeds)
-    return DriftScenarioResult(found, time.perf_counter() - started, workdir)
+    done = drift_scenarios.ScenarioRun(sizes, [])
+    for seed in seeds:
+        found = drift_scenarios.run(workdir, sizes, scenarios, [seed])
+        done.seeds.append(seed)
+        done.outcomes += found.outcomes
+        done.baseline_seconds += found.baseline_seconds
+        done.serving_skew += found.serving_skew
+        done.seconds = time.perf_counter() - started
+        if on_seed:
+            on_seed(DriftScenarioResult(done, done.seconds, workdir))
+    return DriftScenarioResult(done, time.perf_counter() - started, workdir)
 
 
 def _rate(value: float | None) -> str:
