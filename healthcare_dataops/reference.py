@@ -53,3 +53,18 @@ def wearable_measures(spark: SparkSession) -> DataFrame:
         "source_measure string, silver_measure string, unit_lower string, silver_unit string, "
         "multiply_by double, add double, plausible_min double, plausible_max double",
     )
+
+
+def readmission_cohort_codes() -> dict[str, tuple[str, ...]]:
+    """The readmission measure's code lists by rule (``readmission_cohort_codes.csv``):
+    planned_always, planned_when_elective, elective_admission, against_medical_advice,
+    oncology_reason, procedure_reason."""
+    rules: dict[str, list[str]] = {}
+    for row in read_rows("readmission_cohort_codes.csv"):
+        rules.setdefault(row["rule"], []).append(row["code"])
+    return {rule: tuple(codes) for rule, codes in rules.items()}
+
+
+def charlson_conditions() -> dict[str, tuple[str, int]]:
+    """SNOMED code → (Charlson category, weight), from ``charlson_conditions.csv``."""
+    return {row["code"]: (row["category"], int(row["weight"])) for row in read_rows("charlson_conditions.csv")}

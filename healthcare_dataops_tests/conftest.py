@@ -17,7 +17,7 @@ LONGEST_FIRST = (
     "test_quickstart.py",
     "lakehouse/test_spark_cluster.py",
     "transforms/test_engine_parity.py",
-    "scenarios/test_drift_loop.py",
+    "scenarios/test_drift_scenarios.py",
     "reliability/test_s3_faults.py",
     "test_s3_deployment.py",
     "reliability/test_crash_recovery.py",

@@ -89,7 +89,10 @@ def test_every_asset_has_owners_and_a_code_version_and_the_days_are_the_hospital
             assert node.partitions_def.timezone == settings.hospital_timezone().key, name
 
 
-def test_feature_drift_is_a_warning_check_on_its_report():
+def test_drift_verdicts_are_warning_checks_on_the_report_and_sources_on_silver():
     _, graph, _ = _nodes()
-    [check] = [k for k in graph.asset_check_keys if k.asset_key == dg.AssetKey("feature_drift_report")]
-    assert check.name == "features_have_not_drifted"
+    checks = {k.name for k in graph.asset_check_keys if k.asset_key == dg.AssetKey("feature_drift_report")}
+    assert checks == {"features_have_not_drifted", "live_auroc_holds", "scored_stays_are_steady"}
+    keys = set(graph.asset_check_keys)
+    assert dg.AssetCheckKey(dg.AssetKey("lab_results"), "lab_values_match_their_history") in keys
+    assert dg.AssetCheckKey(dg.AssetKey("wearable_readings"), "wearable_values_match_their_history") in keys

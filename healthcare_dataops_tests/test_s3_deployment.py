@@ -82,6 +82,7 @@ def test_the_graph_runs_on_s3_and_the_sensor_watches_the_bucket(deployed, s3_end
         # history, and make that first version the champion the scores and report need.
         run_config={"ops": {"risk_model": {"config": {
             "force_promotion": True, "min_labelled_rows": 20, "require_lab_results": False,
+            "train_on_history": True,
         }}}},
     )
     assert result.success

@@ -19,12 +19,12 @@ class Scale:
         return f"{self.name}: {self.patients:,} patients × {self.days} days"
 
     def run_config(self) -> dict:
-        """30 days of feeds label no admission that has lab results (a label needs 30 days
-        after discharge, and labs start with the feeds): the model learns from the first
-        export's history, as it would in a deployment's first month. Its version is made
+        """30 days of feeds label no admission of their own (a label needs 30 days after
+        discharge): the model learns from the first export's history, as it would in a
+        deployment's first month. Its version is made
         champion whatever its AUROC, so that scoring and the drift report run and are timed."""
-        config = {"require_lab_results": False, "min_labelled_rows": self.min_labelled_rows,
-                  "force_promotion": True}
+        config = {"require_lab_results": False, "train_on_history": True,
+                  "min_labelled_rows": self.min_labelled_rows, "force_promotion": True}
         return {"ops": {"risk_model": {"config": config}}}
 
 

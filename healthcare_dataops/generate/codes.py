@@ -93,7 +93,23 @@ ENCOUNTER_TYPES = {
     "diagnosis": ("185347001", "Encounter for problem (procedure)", 77.49),
     "emergency": ("50849002", "Emergency room admission (procedure)", 129.16),
     "inpatient": ("183452005", "Emergency hospital admission (procedure)", 129.16),
+    # A stay that continues another hospital's: admitted straight from its discharge.
+    "transfer": ("32485007", "Hospital admission (procedure)", 129.16),
+    # Booked ahead, not through the emergency department.
+    "elective": ("8715000", "Hospital admission, elective (procedure)", 129.16),
 }
+
+# Planned admissions as the EHR codes them (data/reference/readmission_cohort_codes.csv holds
+# the rule the label applies): (SNOMED reason, description, the chronic bit that calls for it
+# or None). Rehabilitation is always planned; the procedures are when booked as elective.
+PLANNED_REASONS = (
+    ("52052004", "Rehabilitation therapy (regime/therapy)", None),
+    ("415070008", "Percutaneous coronary intervention (procedure)", CAD),
+    ("52734007", "Total replacement of hip (procedure)", None),
+)
+# What the EHR records on a stay the patient ended against medical advice: a condition row on
+# the stay's encounter, coded as SNOMED's self-discharge against medical advice.
+AGAINST_MEDICAL_ADVICE = ("225928004", "Patient self-discharge against medical advice (procedure)")
 
 # LOINC vital signs: (code, description, units).
 VITALS = (

@@ -87,10 +87,12 @@ def _ordered(table: str, values: dict[str, object]) -> list[str]:
     return ["" if values.get(c) is None else str(values[c]) for c in EHR_COLUMNS[table]]
 
 
-def patient_row(ctx: Context, i: int) -> list[str]:
+def patient_row(ctx: Context, i: int, died: dt.date | None = None) -> list[str]:
+    """The patient as the EHR exports them; again, with the date of death, on the day they die."""
     who = ctx.identity(i)
     return _ordered("patients", {
         "id": ctx.patient_id(i), "birthdate": dt.date.fromordinal(int(ctx.panel.birth_ordinal[i])).isoformat(),
+        "deathdate": died.isoformat() if died else None,
         "ssn": who.ssn, "drivers": who.drivers, "passport": who.passport, "prefix": who.prefix,
         "first": who.first, "middle": who.middle, "last": who.last, "suffix": who.suffix,
         "maiden": who.maiden, "marital": who.marital, "race": who.race, "ethnicity": who.ethnicity,

@@ -82,7 +82,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     add("--drift", action="append", default=[], metavar="KIND[@YYYY-MM-DD]",
         help=f"switch on a drift from a date (default: the first written day); repeatable. Kinds: "
              f"{', '.join(DRIFT_KINDS)} (new patients and admissions much older; one vendor's firmware update "
-             f"reports heart rate 8 bpm high; citycore reports glucose in mmol/L)")
+             f"reports heart rate 8 bpm high; citycore reports glucose in mmol/L; <analyte>-recalibration: citycore's "
+             f"analyzer reports that key lab one and a half to two standard deviations high)")
     add("--faults", default="", metavar="KIND,...|all",
         help=f"inject faults into the delivered files and record them in the manifest. Kinds: {fault_help}")
     add("--faults-per-kind", type=_bounded(1, 1000), default=1, metavar="N",

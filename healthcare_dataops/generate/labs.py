@@ -15,7 +15,7 @@ from healthcare_dataops.landing_layout import LABS, day_folder, lab_file_name
 from .clock import hl7_ts
 from .drift import GLUCOSE_LAB, DriftPlan
 from .ehr_rows import Context
-from .lab_catalog import ANALYTES, MG_DL_PER_MMOL_L_GLUCOSE, PANELS
+from .lab_catalog import ANALYTES, MG_DL_PER_MMOL_L_GLUCOSE, PANELS, rounded
 from .lab_catalog import GLUCOSE_MMOL as GLUCOSE_SI
 from .lab_orders import LabOrder
 from .ledger import AtomicText, FileRecord, relative
@@ -60,6 +60,8 @@ def render(ctx: Context, order: LabOrder, drift: DriftPlan) -> tuple[list[str], 
     mmol = order.lab == GLUCOSE_LAB and drift.active("glucose-mmol", order.delivered)
     for n, (code, value) in enumerate(order.values, start=1):
         analyte = ANALYTES[code]
+        # The patient's true value feeds the risk; a recalibrated analyzer reports another.
+        value = rounded(code, drift.recalibrated(order.lab, code, order.delivered, value))
         if mmol and code in GLUCOSE_SI:
             analyte, value = GLUCOSE_SI[code], round(value / MG_DL_PER_MMOL_L_GLUCOSE, 1)
         segments.append(

@@ -14,8 +14,12 @@ from .risk import RiskInputs
 MANIFEST = "manifest.json"
 TRUTH = "readmission_truth.csv"
 RISK_INPUTS = "readmission_risk_inputs.csv"
+# cohort_exclusion: why a discharge is not an index admission of the readmission measure
+# (death, transfer, against_medical_advice), empty for an index admission. Deaths and
+# transfers have no probability or label: no readmission follows them.
 TRUTH_COLUMNS = (
     "encounter_id", "patient_id", "admission_start", "discharge_time", "true_probability", "readmitted_30d",
+    "cohort_exclusion",
 )
 INPUT_COLUMNS = ("encounter_id", *RiskInputs.__dataclass_fields__, "comorbidity_count")
 
@@ -61,9 +65,14 @@ def write_side_files(side: Path, manifest: dict, previous: dict | None, truth: l
     merge_csv(side / RISK_INPUTS, INPUT_COLUMNS, inputs, keep, lambda row: order.get(row["encounter_id"], -1))
     if keep:
         manifest = merge_manifests(previous, manifest)
-    labels = [int(row["readmitted_30d"]) for row in all_truth]
+    labels = [int(row["readmitted_30d"]) for row in all_truth if not row["cohort_exclusion"]]
+    excluded: dict[str, int] = {}
+    for row in all_truth:
+        if row["cohort_exclusion"]:
+            excluded[row["cohort_exclusion"]] = excluded.get(row["cohort_exclusion"], 0) + 1
     manifest["truth"] = {
         "file": TRUTH, "risk_inputs_file": RISK_INPUTS, "index_admissions": len(labels),
+        "not_index_admissions": dict(sorted(excluded.items())),
         "readmitted_30d": sum(labels), "prevalence": round(sum(labels) / len(labels), 4) if labels else None,
     }
     manifest["expected"]["tables"] = table_totals(manifest["expected"]["files"])

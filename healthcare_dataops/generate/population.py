@@ -26,8 +26,6 @@ HOSPITALS = (  # (organization name, lab code of its core lab, share of the pane
     ("CITY MEDICAL CENTER", "citycore", 0.4),
 )
 REFERENCE_LAB = "quantum"  # outpatient specimens go to the reference lab
-MAX_PRIOR_ADMISSIONS = 4
-NO_ADMISSION = -(2**31)
 BEFORE_EPOCH = -1_000_000  # registration day of the panel the feeds begin with
 _COLUMNS = (
     "reg_day", "birth_ordinal", "female", "chronic", "frailty", "base_hba1c", "base_glucose",
@@ -57,7 +55,6 @@ class Panel:
         self.config = config
         self.size = 0
         self.columns = {name: np.zeros(0) for name in _COLUMNS}
-        self.prior_admission_minutes = np.zeros((0, MAX_PRIOR_ADMISSIONS), dtype=np.int64)
         self._block_cache: tuple[int, dict[str, np.ndarray]] | None = None
         self.register(config.initial_patients, reg_day=BEFORE_EPOCH, older=False)
 
@@ -74,22 +71,19 @@ class Panel:
     def register(self, count: int, reg_day: int, older: bool) -> range:
         first = self.size
         parts: dict[str, list[np.ndarray]] = {name: [] for name in _COLUMNS}
-        priors = []
         index = first
         while index < first + count:
             block, offset = divmod(index, BLOCK)
             take = min(BLOCK - offset, first + count - index)
             draws = self._block(block)
-            cols, prior = self._derive(draws, slice(offset, offset + take), reg_day, older)
+            cols = self._derive(draws, slice(offset, offset + take), reg_day, older)
             for name in _COLUMNS:
                 parts[name].append(cols[name])
-            priors.append(prior)
             index += take
         if count:
             keep = self.size > 0  # the empty start columns must not decide the dtypes
             for name in _COLUMNS:
                 self.columns[name] = np.concatenate([self.columns[name]] * keep + parts[name])
-            self.prior_admission_minutes = np.concatenate([self.prior_admission_minutes, *priors])
             self.size += count
         return range(first, first + count)
 
@@ -101,8 +95,6 @@ class Panel:
             "age": rng.random(BLOCK), "female": rng.random(BLOCK),
             "chronic": rng.random((BLOCK, len(codes.CHRONIC))), "normal": rng.standard_normal((BLOCK, 8)),
             "hospital": rng.random(BLOCK), "device": rng.random((BLOCK, 5)),
-            "prior_count": rng.random(BLOCK), "prior_days": rng.random((BLOCK, MAX_PRIOR_ADMISSIONS)),
-            "prior_minutes": rng.random((BLOCK, MAX_PRIOR_ADMISSIONS)),
         }
         self._block_cache = (block, draws)
         return draws
@@ -155,14 +147,6 @@ class Panel:
         else:
             enroll = reg_day + 1 + np.floor(u_dev[:, 3] * 20)
         zone = np.searchsorted([0.88, 0.92], u_dev[:, 4], side="right")
-        prior = np.full((n, MAX_PRIOR_ADMISSIONS), NO_ADMISSION, dtype=np.int64)
-        if reg_day < 0:  # new registrations have no history at this hospital
-            lam = np.clip(0.9 * frailty, 0, 6)
-            count = np.minimum(_poisson_from_uniform(d["prior_count"][rows], lam), MAX_PRIOR_ADMISSIONS)
-            days = -31 - np.floor(d["prior_days"][rows] * 700)
-            minutes = days * 1440 + 360 + np.floor(d["prior_minutes"][rows] * 840)
-            prior = np.where(np.arange(MAX_PRIOR_ADMISSIONS) < count[:, None], minutes, NO_ADMISSION).astype(np.int64)
-            prior = -np.sort(-prior, axis=1)
         cols = {
             "reg_day": np.full(n, reg_day), "birth_ordinal": birth, "female": female,
             "chronic": chronic, "frailty": frailty, "base_hba1c": hba1c, "base_glucose": glucose,
@@ -171,7 +155,7 @@ class Panel:
             "enroll_day": np.where(has_device, enroll, 0).astype(np.int64), "device_zone": zone,
             "older_cohort": np.full(n, older),
         }
-        return cols, prior
+        return cols
 
     def has_chronic(self, i: int, bit: int) -> bool:
         return bool((int(self.chronic[i]) >> bit) & 1)
@@ -179,15 +163,3 @@ class Panel:
     def age_on(self, i: int, day: dt.date) -> int:
         return age_years(int(self.birth_ordinal[i]), day)
 
-
-def _poisson_from_uniform(u: np.ndarray, lam: np.ndarray) -> np.ndarray:
-    """Inverse-CDF Poisson so one uniform per patient gives the count."""
-    count = np.zeros(u.shape, dtype=np.int64)
-    p = np.exp(-lam)
-    cdf = p.copy()
-    for k in range(1, 12):
-        more = u > cdf
-        count += more
-        p = p * lam / k
-        cdf = cdf + p
-    return count

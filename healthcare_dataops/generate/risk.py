@@ -6,8 +6,10 @@ the lakehouse can learn it:
 * ``age``: whole years at discharge (EHR ``patients.BIRTHDATE``);
 * comorbidity flags and their count (EHR ``conditions``, SNOMED codes);
 * ``prior_admissions_12m``: inpatient encounters that started in the 365 days before this
-  admission started (EHR ``encounters``, prior history included);
-* ``length_of_stay_days``: (STOP - START) of the inpatient encounter in days;
+  admission (the first of its episode, for a transfer) started (EHR ``encounters``, the
+  first export's simulated year included);
+* ``length_of_stay_days``: (STOP - START) of the inpatient encounter in days, from the START
+  of the episode's first stay where a transfer continues it;
 * the latest creatinine, sodium and hemoglobin before discharge (HL7 OBX values; every stay
   draws them on arrival in the ED and each morning), and the latest HbA1c delivered by any
   lab since the feeds began, if there is one;
@@ -32,7 +34,9 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass
 
-INTERCEPT = -3.55
+# Every patient has a year of simulated admissions behind them, most of them at least the four
+# the term counts: the intercept puts the label's prevalence near 20%.
+INTERCEPT = -4.2
 COEFFICIENTS = {
     "age_decades_over_70": 0.30,        # (age - 70) / 10
     "comorbidity_count": 0.12,          # of the seven flags below

@@ -16,7 +16,7 @@ from .drift import Drift, DriftPlan
 from .ehr import EhrDay, enrollment_file
 from .faults import inject_faults
 from .fhir import FhirDay
-from .history import prior_history
+from .history import SIMULATED_HISTORY_DAYS, prior_history
 from .labs import LAB_CODES, write_lab_day
 from .ledger import FileRecord
 from .manifest import load_previous, write_side_files
@@ -24,7 +24,6 @@ from .risk import RiskInputs
 from .timeline import NullOutput, SimConfig, Simulation
 from .wearables import WearableDay, device_lines
 
-BURN_IN_DAYS = 21
 # The feeds the simulation writes; FHIR is the EHR's, in the format --ehr-format chooses.
 GENERATED_SOURCES = (EHR, LABS, WEARABLES)
 EHR_FORMATS = ("csv", "fhir", "both")
@@ -101,11 +100,13 @@ class DayOutput:
         if self.enrollments and not self.history:
             self.enrollments.write(row)
 
-    def truth(self, truth: dict, inputs: RiskInputs) -> None:
+    def truth(self, truth: dict, inputs: RiskInputs | None) -> None:
+        """Every inpatient discharge; the risk's inputs where a readmission was drawn."""
         if self.history:
             return
         self.truth_rows.append(truth)
-        self.input_rows.append({"encounter_id": truth["encounter_id"], **inputs.as_row()})
+        if inputs is not None:
+            self.input_rows.append({"encounter_id": truth["encounter_id"], **inputs.as_row()})
 
     def close(self) -> list[FileRecord]:
         records = self.ehr_day.close() if self.ehr_day else []
@@ -125,13 +126,14 @@ def generate(options: Options, log=lambda message: None) -> Summary:
     records: list[FileRecord] = []
     truth, inputs = [], []
     last = options.first_day + options.days - 1
-    # The first export also carries what happened in the weeks before the epoch, so the
-    # feeds open on a hospital in full swing (patients already admitted), not an empty one.
+    # The first export also carries what happened in the year before the epoch, simulated as
+    # the delivered days are, so the feeds open on a hospital in full swing (patients already
+    # admitted, a year of admissions and ED visits behind every patient).
     first_export = DayOutput(options, options.epoch, history=True) if options.first_day == 0 else None
     if first_export and (first_export.ehr_day or first_export.fhir_day):
         for i in range(options.patients):
             prior_history(sim.ctx, i, first_export.ehr)
-    for day in range(-BURN_IN_DAYS, last + 1):
+    for day in range(-SIMULATED_HISTORY_DAYS, last + 1):
         date = options.epoch + dt.timedelta(days=day)
         if day < 0:
             sim.step(day, first_export or NullOutput(), writing=first_export is not None)
@@ -162,8 +164,9 @@ def generate(options: Options, log=lambda message: None) -> Summary:
     faults, skipped = inject_faults(options, records) if options.faults else ([], [])
     previous = load_previous(options.side, options.population())
     write_side_files(options.side, build_manifest(options, drift, records, faults, skipped), previous, truth, inputs)
+    index = [t for t in truth if t["cohort_exclusion"] is None]
     summary = Summary(files=len(records), faults=len(faults), skipped=[s["kind"] for s in skipped],
-                      index_admissions=len(truth), readmitted=sum(t["readmitted_30d"] for t in truth),
+                      index_admissions=len(index), readmitted=sum(t["readmitted_30d"] for t in index),
                       manifest=options.side / "manifest.json")
     for r in records:
         summary.rows[r.table] = summary.rows.get(r.table, 0) + r.rows
@@ -189,7 +192,9 @@ def write_wearables(options: Options, sim: Simulation, day: int, date: dt.date, 
     panel = sim.panel
     out = WearableDay(options.landing, date)
     first_data = np.maximum(panel.enroll_day + 1, 0)
-    for i in np.flatnonzero((panel.vendor >= 0) & (first_data <= day) & (panel.reg_day <= day)):
+    # A device stops sending on the day its owner dies.
+    alive = sim.alive_on(day + 1)
+    for i in np.flatnonzero((panel.vendor >= 0) & (first_data <= day) & (panel.reg_day <= day) & alive):
         i = int(i)
         lines, counts = device_lines(options.seed, i, day, date, sim.device_serial(i), int(panel.vendor[i]),
                                      int(panel.device_zone[i]), sim.device_day(i, day), drift)

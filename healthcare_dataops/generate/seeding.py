@@ -16,7 +16,7 @@ PURPOSES = {
     "panel": 1, "identity": 2, "registrations": 3, "screen": 4, "onset": 5, "admission": 6,
     "inpatient_day": 7, "discharge": 8, "readmission": 9, "visit": 10, "history": 11,
     "wearable_day": 12, "wearable_sleep": 13, "faults": 14, "device": 15, "stay_rows": 16,
-    "delivery_faults": 17,
+    "delivery_faults": 17, "stay_ending": 18, "planned": 19,
 }
 # Days are keyed from the population epoch; prior history reaches back before it.
 DAY_KEY_OFFSET = 100_000

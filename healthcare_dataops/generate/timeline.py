@@ -16,19 +16,20 @@ import numpy as np
 from . import codes
 from .clock import iso_z
 from .drift import OLDER_POPULATION, DriftPlan
-from .ehr_rows import Context
+from .ehr_rows import Context, patient_row
 from .lab_orders import LabOrder
-from .population import NO_ADMISSION, VENDORS, Panel, PanelConfig
+from .population import VENDORS, Panel, PanelConfig
 from .seeding import day_key, stable_hex, stream
+from .stay_endings import AGAINST_ADVICE, DIED, TRANSFERRED, after_discharge
 from .stays import (
     Stay,
     admit,
     discharge,
-    draw_readmission,
     inpatient_day,
     open_stay_row,
     status_in_hospital,
     stay_rows,
+    transfer,
 )
 from .visits import visit
 from .wearable_day import DeviceDay, simulate
@@ -55,6 +56,8 @@ class SimConfig:
 class NullOutput:
     """Where re-simulated days go: nowhere."""
 
+    history = False
+
     def ehr(self, table, row): pass
     def enrollment(self, row): pass
     def truth(self, truth, inputs): pass
@@ -70,6 +73,9 @@ class Simulation:
         self.prodrome_start = np.zeros(0, dtype=np.int64)
         self.blocked_until = np.zeros(0, dtype=np.int64)
         self.anchor = np.zeros(0, dtype=np.int64)  # admission day of the latest stay, for recovery
+        self.died_on = np.zeros(0, dtype=np.int64)
+        # The reason (codes.PLANNED_REASONS index) of a booked admission, else -1.
+        self.planned_reason = np.zeros(0, dtype=np.int64)
         self.severity = np.zeros(0)
         self.recovery = np.zeros(0)
         self.status = np.zeros((0, RING), dtype=np.uint8)
@@ -87,6 +93,8 @@ class Simulation:
         self.prodrome_start = np.concatenate([self.prodrome_start, np.full(extra, NONE)])
         self.blocked_until = np.concatenate([self.blocked_until, np.full(extra, NONE)])
         self.anchor = np.concatenate([self.anchor, np.full(extra, NONE)])
+        self.died_on = np.concatenate([self.died_on, np.full(extra, NONE)])
+        self.planned_reason = np.concatenate([self.planned_reason, np.full(extra, -1)])
         self.severity = np.concatenate([self.severity, np.zeros(extra)])
         self.recovery = np.concatenate([self.recovery, np.ones(extra)])
         self.status = np.concatenate([self.status, np.zeros((extra, RING), dtype=np.uint8)])
@@ -102,8 +110,11 @@ class Simulation:
         self.pending_labs[(order.delivered - self.epoch).days].append(order)
 
     def admission_starts(self, i: int) -> list[int]:
-        prior = [int(m) for m in self.panel.prior_admission_minutes[i] if m != NO_ADMISSION]
-        return prior + self.admissions.get(i, [])
+        return self.admissions.get(i, [])
+
+    def alive_on(self, day: int) -> np.ndarray:
+        """Who is alive at the start of ``day`` (nobody dies before the simulation starts)."""
+        return (self.died_on == NONE) | (self.died_on >= day)
 
     def device_serial(self, i: int) -> str:
         return "WD-" + stable_hex(self.seed, 8, "device", i).upper()
@@ -153,53 +164,85 @@ class Simulation:
         busy[list(self.stays)] = True
         ages = (date.toordinal() - panel.birth_ordinal) / 365.25
         hazard = ONSET_HAZARD * panel.frailty * self.config.drift.admission_multiplier(date, ages)
-        registered = panel.reg_day <= day
+        registered = (panel.reg_day <= day) & self.alive_on(day)
         onset = registered & ~busy & (self.admit_day == NONE) & (self.blocked_until <= day) & (u[:, 0] < hazard)
         for i in np.flatnonzero(onset):
             lead = int(stream(self.seed, "onset", i, day_key(day)).integers(0, 4))
             self.admit_day[i], self.prodrome_start[i] = day + lead, day
         for i in np.flatnonzero(self.admit_day == day):
             i = int(i)
-            self.stays[i] = admit(self, i, day)
+            self._start(admit(self, i, day, int(self.planned_reason[i])))
             self.admit_day[i] = self.prodrome_start[i] = NONE
-            self.anchor[i], self.severity[i] = day, self.stays[i].severity
-            self.recovery[i] = self.stays[i].recovery_rate
+            self.planned_reason[i] = -1
         in_hospital_today = sorted(self.stays)
         for i in in_hospital_today:
-            if day > self.stays[i].admit_day:
-                inpatient_day(self, self.stays[i], day)
+            stay = self.stays[i]
+            # Before the feeds only the discharge morning's labs matter (the risk reads the
+            # latest; no earlier result is delivered).
+            if day > stay.admit_day and (day >= 0 or day == stay.discharge_day):
+                inpatient_day(self, stay, day)
         for i in in_hospital_today:
             if self.stays[i].discharge_day == day:
                 self._discharge(self.stays.pop(i), day)
-            elif writing:
+            elif writing and not out.history:
                 open_stay_row(self, self.stays[i], day)
         self._visits(day, u, registered & ~busy & (self.anchor != day), new)
         self._record_status(day, in_hospital_today)
 
-    def _discharge(self, stay: Stay, day: int) -> None:
-        inputs = discharge(self, stay, day)
-        p, gap = draw_readmission(self, stay, inputs)
+    def _start(self, stay: Stay) -> None:
         i = stay.patient
+        self.stays[i] = stay
+        self.anchor[i], self.severity[i], self.recovery[i] = stay.admit_day, stay.severity, stay.recovery_rate
+
+    def _discharge(self, stay: Stay, day: int) -> None:
+        """The stay ends: in a transfer (the episode goes on elsewhere), a death, or a discharge
+        after which the next admission is drawn."""
+        i = stay.patient
+        truth = {"encounter_id": stay.encounter_id, "patient_id": self.ctx.patient_id(i),
+                 "admission_start": _iso(self, stay.episode_start), "discharge_time": _iso(self, stay.discharge),
+                 "true_probability": None, "readmitted_30d": None, "cohort_exclusion": None}
+        if self.writing:
+            stay_rows(self, stay)
+        if stay.ending in (TRANSFERRED, DIED):
+            if stay.ending == TRANSFERRED:
+                self._start(transfer(self, stay, day))
+                if self.writing and not self.out.history:
+                    open_stay_row(self, self.stays[i], day)
+            else:
+                self.died_on[i] = day
+                if self.writing:
+                    self.emit("patients", patient_row(self.ctx, i, died=self.epoch + dt.timedelta(days=day)))
+            if self.writing:
+                self.out.truth({**truth, "cohort_exclusion": stay.ending}, None)
+            return
+        inputs = discharge(self, stay, day)
+        p, gap, planned = after_discharge(self.seed, i, day, inputs)
         if gap is None:
             self.blocked_until[i] = day + 31  # no other admission inside the 30-day window
+        elif planned is not None:
+            needs = codes.PLANNED_REASONS[planned][2]
+            self.planned_reason[i] = planned if needs is None or self.panel.has_chronic(i, needs) else 0
+            self.admit_day[i] = day + gap
         else:
             self.admit_day[i], self.prodrome_start[i] = day + gap, max(day + 1, day + gap - 2)
         if self.writing:
-            stay_rows(self, stay)
             self.out.truth({
-                "encounter_id": stay.encounter_id, "patient_id": self.ctx.patient_id(i),
-                "admission_start": _iso(self, stay.start), "discharge_time": _iso(self, stay.discharge),
-                "true_probability": f"{p:.6f}", "readmitted_30d": int(gap is not None),
+                **truth, "true_probability": f"{p:.6f}", "readmitted_30d": int(gap is not None and planned is None),
+                "cohort_exclusion": AGAINST_ADVICE if stay.ending == AGAINST_ADVICE else None,
             }, inputs)
 
     def _visits(self, day: int, u: np.ndarray, free: np.ndarray, new: range) -> None:
         panel = self.panel
         majors = sum(((panel.chronic >> b) & 1) for b in (codes.DIABETES, codes.CHF, codes.COPD, codes.CKD_STAGE3))
         established = free & (panel.reg_day < day)
-        for i in np.flatnonzero(established & (u[:, 1] < FOLLOW_UP_RATE * (1 + 0.25 * majors))):
-            visit(self, int(i), day, "follow_up" if u[i, 1] < FOLLOW_UP_RATE * 0.8 else "symptom")
-        for i in np.flatnonzero(established & (u[:, 2] < WELLNESS_RATE)):
-            visit(self, int(i), day, "wellness")
+        # An office visit of the simulated history leaves nothing behind (the first export does
+        # not carry them, and their results come before the feeds): only the last day's can
+        # deliver a result on the first.
+        if day >= -1:
+            for i in np.flatnonzero(established & (u[:, 1] < FOLLOW_UP_RATE * (1 + 0.25 * majors))):
+                visit(self, int(i), day, "follow_up" if u[i, 1] < FOLLOW_UP_RATE * 0.8 else "symptom")
+            for i in np.flatnonzero(established & (u[:, 2] < WELLNESS_RATE)):
+                visit(self, int(i), day, "wellness")
         for i in np.flatnonzero(established & (u[:, 3] < ED_ONLY_RATE * panel.frailty)):
             visit(self, int(i), day, "emergency")
         for i in new:

@@ -43,9 +43,14 @@ def visit(sim, i: int, day: int, kind: str) -> None:
         else:
             lab, keys, turnaround = REFERENCE_LAB, _office_panels(sim, i, rng), (240, 1200)
         for key in keys:
+            minutes = int(rng.integers(*turnaround))
+            if start + 10 + minutes < 0:
+                continue  # resulted before the feeds began: never delivered
             sim.lab(make_order(sim.seed, lab, sim.panel, i, key, sim.ctx.local(start + 10),
-                               int(rng.integers(*turnaround)), 0.15 if emergency else 0.0, rng))
-    if sim.writing:
+                               minutes, 0.15 if emergency else 0.0, rng))
+    # Of the simulated year before the feeds, the first export carries the ED visits (what the
+    # features count), not the office visits.
+    if sim.writing and (kind == "emergency" or not sim.out.history):
         _visit_rows(sim, i, day, kind, start, stop, problem)
 
 
@@ -85,6 +90,8 @@ def _visit_rows(sim, i: int, day: int, kind: str, start: int, stop: int, problem
         for med in condition.medications[:1]:  # a 90-day renewal of one chronic prescription
             sim.emit("medications", medication_row(ctx, i, enc_id, med, start + 5, start + 90 * 1440, 3,
                                                    (condition.code, condition.description)))
+    if sim.out.history:
+        return
     for row in vital_rows(ctx, i, enc_id, start + 3, 1.0 if kind == "emergency" else 0.0, rng):
         sim.emit("observations", row)
     if kind in ("wellness", "new_patient"):

@@ -6,7 +6,7 @@ the run's materializations recorded, so a transform that drops or multiplies row
 """
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import dagster as dg
 import pyarrow.compute as pc
@@ -68,8 +68,11 @@ def silver_checks(
     warnings: Callable,
     batch: Callable | None = None,
     more_inputs: tuple = (),
+    also: Sequence[TableCheck] = (),
 ) -> list[dg.AssetChecksDefinition]:
-    """``more_inputs``: the table's other feeds (``SilverInput``s), each conserved on its own."""
+    """The table's GX suites, its conservation check (``more_inputs``: the table's other feeds,
+    ``SilverInput``s, each conserved on its own) and ``also`` (further checks of the same table,
+    e.g. a value monitor), in one step."""
     return [
         gx_table_checks(
             asset=table.name,
@@ -80,7 +83,7 @@ def silver_checks(
             warnings=warnings,
             additional_deps=[table.quarantine_name],
             example_columns_allowed=EXAMPLE_COLUMNS,
-            also=[conservation_check(table, bronze_table, more_inputs)],
+            also=[conservation_check(table, bronze_table, more_inputs), *also],
             partitions_def=delivery_day_partitions,
         )
     ]

@@ -1,16 +1,23 @@
-"""How good a risk model is on a set of admissions: discrimination, calibration, subgroups."""
+"""How good a risk model is on a set of admissions: discrimination, calibration, subgroups,
+each with its bootstrap interval where one means something."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
+from healthcare_dataops.ml.uncertainty import Interval, auprc, auroc, bootstrap_intervals, calibration_slope
+
+__all__ = ["Metrics", "auroc", "calibration_error", "metrics", "subgroup_metrics"]
+
 CALIBRATION_BINS = 10
-# Subgroups smaller than this get counts but no metrics: an AUROC over a handful of
-# admissions is noise, and small cells are what re-identification starts from.
-MIN_SUBGROUP_ROWS = 20
+# A subgroup gets metrics only with at least this many readmitted and as many not readmitted
+# admissions: an AUROC over one positive (or a handful) is noise, and small cells are what
+# re-identification starts from. Below it, counts only.
+MIN_SUBGROUP_POSITIVES = 10
+MIN_SUBGROUP_NEGATIVES = 10
 
 
 @dataclass(frozen=True)
@@ -19,21 +26,25 @@ class Metrics:
     prevalence: float
     auroc: float | None
     auprc: float | None
-    brier: float
-    calibration_error: float
+    brier: float | None  # None on no rows
+    calibration_error: float | None
+    calibration_slope: float | None = None
+    # Bootstrap 95% intervals of auroc, auprc and calibration_slope (empty: not computed).
+    intervals: dict[str, Interval] = field(default_factory=dict)
+
+    @property
+    def positives(self) -> int:
+        return round(self.rows * self.prevalence)
 
     def as_dict(self) -> dict[str, float | int | None]:
-        return {
+        found = {
             "rows": self.rows, "prevalence": self.prevalence, "auroc": self.auroc,
             "auprc": self.auprc, "brier": self.brier, "calibration_error": self.calibration_error,
+            "calibration_slope": self.calibration_slope,
         }
-
-
-def auroc(y: np.ndarray, risk: np.ndarray) -> float | None:
-    """None where only one class is present: the AUROC is undefined, not 0.5."""
-    from sklearn.metrics import roc_auc_score
-
-    return float(roc_auc_score(y, risk)) if len(np.unique(y)) == 2 else None
+        for name, interval in self.intervals.items():
+            found |= {f"{name}_ci_low": interval.low, f"{name}_ci_high": interval.high}
+        return found
 
 
 def calibration_bins(
@@ -57,18 +68,21 @@ def calibration_error(y: np.ndarray, risk: np.ndarray, bins: int = CALIBRATION_B
     return float(sum(size * abs(predicted - observed) for size, predicted, observed in found) / len(risk))
 
 
-def metrics(y: np.ndarray, risk: np.ndarray) -> Metrics:
-    from sklearn.metrics import average_precision_score, brier_score_loss
+def metrics(y: np.ndarray, risk: np.ndarray, *, with_intervals: bool = False) -> Metrics:
+    from sklearn.metrics import brier_score_loss
 
     y, risk = np.asarray(y, dtype=int), np.asarray(risk, dtype=float)
-    both = len(np.unique(y)) == 2
+    if len(y) == 0:  # e.g. no holdout patient is new to the model
+        return Metrics(0, 0.0, None, None, None, None, None, bootstrap_intervals(y, risk) if with_intervals else {})
     return Metrics(
         rows=len(y),
         prevalence=float(y.mean()),
         auroc=auroc(y, risk),
-        auprc=float(average_precision_score(y, risk)) if both else None,
+        auprc=auprc(y, risk),
         brier=float(brier_score_loss(y, risk, labels=[0, 1])),
         calibration_error=calibration_error(y, risk),
+        calibration_slope=calibration_slope(y, risk),
+        intervals=bootstrap_intervals(y, risk) if with_intervals else {},
     )
 
 
@@ -79,9 +93,10 @@ def subgroup_metrics(rows: pd.DataFrame, y: np.ndarray, risk: np.ndarray, by: tu
         values = rows[attribute].astype("string").fillna("unknown").to_numpy()
         for value in sorted(set(values)):
             mask = values == value
+            positives = int(y[mask].sum())
             record = {"attribute": attribute, "value": value, "rows": int(mask.sum()),
                       "prevalence": float(y[mask].mean())}
-            if mask.sum() >= MIN_SUBGROUP_ROWS:
+            if positives >= MIN_SUBGROUP_POSITIVES and mask.sum() - positives >= MIN_SUBGROUP_NEGATIVES:
                 found = metrics(y[mask], risk[mask])
                 record |= {"auroc": found.auroc, "auprc": found.auprc, "brier": found.brier,
                            "calibration_error": found.calibration_error}

@@ -32,7 +32,9 @@ def champion_version(client: MlflowClient, name: str) -> ModelVersion | None:
     try:
         return client.get_model_version_by_alias(name, CHAMPION)
     except MlflowException as error:
-        if error.error_code == "RESOURCE_DOES_NOT_EXIST":
+        # No such registered model; or one whose versions all lost the gate (no alias yet).
+        if error.error_code == "RESOURCE_DOES_NOT_EXIST" or (
+                error.error_code == "INVALID_PARAMETER_VALUE" and f"alias {CHAMPION} not found" in error.message):
             return None
         raise
 

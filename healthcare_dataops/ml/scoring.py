@@ -1,4 +1,10 @@
-"""Scoring current inpatients with a registered model version."""
+"""Scoring current inpatients with a registered model version.
+
+A score is the risk of 30-day readmission if the stay ended at ``as_of``: the features are
+those the stay would have were it discharged then (its length of stay so far, its labs so
+far), which is how every training row is described at its discharge. Each row keeps the
+inputs it was scored on, so the scored population can be monitored and a score explained.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +13,11 @@ import datetime as dt
 import pandas as pd
 import pyarrow as pa
 
+from healthcare_dataops.ml.dataset import CATEGORICAL
 from healthcare_dataops.ml.explanations import EXPLANATION_TYPE, explain
 from healthcare_dataops.ml.registry import LoadedModel
 from healthcare_dataops.ml.training import predict_risk
+from healthcare_dataops.transforms.features import FEATURES
 
 SCORES_SCHEMA = pa.schema([
     ("patient_id", pa.string()),
@@ -23,6 +31,8 @@ SCORES_SCHEMA = pa.schema([
     ("delivery_date", pa.date32()),
     # The features that pushed this stay's risk up or down most, in clinical words.
     ("explanation", EXPLANATION_TYPE),
+    # The inputs it was scored on, for the monitor of the scored population.
+    *[(name, pa.string() if name in CATEGORICAL else pa.float64()) for name in FEATURES],
 ])
 
 
@@ -41,4 +51,7 @@ def score(model: LoadedModel, stays: pd.DataFrame, delivery_date: dt.date, score
         "delivery_date": delivery_date,
         "explanation": pd.Series(explain(model.model, stays), index=stays.index, dtype="object"),
     })
+    for name in FEATURES:
+        values = stays[name] if name in stays else pd.Series(None, index=stays.index)
+        frame[name] = values.astype("object") if name in CATEGORICAL else pd.to_numeric(values, errors="coerce")
     return pa.Table.from_pandas(frame.sort_values("risk", ascending=False), schema=SCORES_SCHEMA, preserve_index=False)

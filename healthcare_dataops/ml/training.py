@@ -41,8 +41,8 @@ def fit(train: pd.DataFrame, hyper: Hyperparameters) -> xgb.XGBClassifier:
     refitted on every training row with that many, so the newest admissions teach it too.
     """
     x, y = model_matrix(train), labels(train)
-    watched = max(1, round(len(train) * hyper.validation_fraction))
-    fit_y, val_y = y[:-watched], y[-watched:]
+    watched = round(len(train) * hyper.validation_fraction)
+    fit_y, val_y = y[:-watched] if watched else y, y[-watched:] if watched else y[:0]
     trees = hyper.n_estimators
     if len(set(val_y)) == 2 and len(set(fit_y)) == 2:
         probe = _classifier(hyper, trees, early_stopping_rounds=hyper.early_stopping_rounds)

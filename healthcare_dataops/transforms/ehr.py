@@ -32,7 +32,7 @@ _LINEAGE = ("source_file_sha256", "source_position", "delivery_date")
 PATIENTS = SilverTable(
     "patients",
     ("patient_id", "sex", "birth_year", "age_band", "race", "ethnicity", "state", "zip3",
-     "is_deceased", *_LINEAGE),
+     "is_deceased", "deceased_date", *_LINEAGE),
     keys=("patient_id",),
 )
 ENCOUNTERS = SilverTable(
@@ -100,12 +100,15 @@ PATIENTS_LINEAGE: Lineage = {
     "state": ("state",),
     "zip3": ("zip",),
     "is_deceased": ("deathdate",),
+    # Shifted like every date of the patient: the readmission cohort leaves out stays that
+    # end in death.
+    "deceased_date": ("deathdate", "id"),
     **_PROVENANCE,
 }
 
 
 def conform_patients(raw: DataFrame, key: bytes) -> DataFrame:
-    rows = raw.withColumn("patient_id", pseudonym(F.col("id"), key, "patient"))
+    rows = _ids(raw, key, patient="id")
     born = _date(F.col("birthdate"))
     sex = F.upper(F.trim(F.col("gender")))
     return rows.select(
@@ -118,6 +121,7 @@ def conform_patients(raw: DataFrame, key: bytes) -> DataFrame:
         F.trim(F.col("state")).alias("state"),
         zip3(F.col("zip")).alias("zip3"),
         F.col("deathdate").isNotNull().alias("is_deceased"),
+        shift_date(_date(F.col("deathdate")), F.col("_shift")).alias("deceased_date"),
         *_lineage(),
         reason(
             (F.col("patient_id").isNull(), "no patient Id"),

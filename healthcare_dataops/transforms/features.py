@@ -1,24 +1,42 @@
-"""Silver → ``patient_features``: one row per index admission, point-in-time correct.
+"""Silver → ``patient_features``: one row per discharged inpatient stay, point-in-time correct.
 
-An index admission is an inpatient encounter with a discharge. Every feature of a row uses
-only data recorded before its cutoff, the discharge: labs observed before it, conditions with
-onset on or before its day, encounters that started before the admission, wearable hours that
-ended before it. A stay still open is described the same way with the scoring time as cutoff
-(``inpatient_features``), so the model scores current inpatients on the features it learnt. All
-of a patient's dates carry the same shift, so these comparisons are exact.
-The label, an inpatient admission within 30 days of discharge, is only final once the data
-reach 30 days past the discharge: ``label_complete`` says so.
+Each row is a stay as its episode ends (a transfer's stays are one episode,
+``readmission_cohort``): admitted at the episode's first admission, cut off at the discharge.
+Every feature uses only data recorded before the cutoff: labs observed before it, conditions
+with onset on or before its day, encounters that started before the admission, wearable hours
+that ended before it. A stay still open is described the same way with the scoring time as
+cutoff (``inpatient_features``): its score is the risk if it were discharged then, on the
+features it would have. All of a patient's dates carry the same shift, so these comparisons
+are exact.
+
+``cohort_exclusion`` says why a stay is not an index admission of the measure (death,
+transfer out, discharge against advice); the label is null there. The label is only final once
+the data reach 30 days past the discharge: ``label_complete`` says so, and is false for the
+history the first export carried from before the feeds began (``before_feeds``), whose lab
+results were never delivered. ``feed_day`` is when the discharge happened in real time (days
+from the start of the first delivery day, unshifted: negative before the feeds), the order a
+temporal split must follow; it is relative, not a date. ``lace_score`` and
+``hospital_score`` are the clinical baselines (``clinical_scores``), not model inputs.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
-from healthcare_dataops.privacy import MAX_SHIFT_DAYS
+from healthcare_dataops.privacy import shift_days
+from healthcare_dataops.transforms import clinical_scores
+from healthcare_dataops.transforms.readmission_cohort import (
+    READMISSION_WINDOW_DAYS,
+    CohortCodes,
+    cohort_exclusion,
+    index_admissions,
+    open_stays,
+)
 
 DAY = 86_400
-READMISSION_WINDOW_DAYS = 30
 COMORBIDITIES = {
     "diabetes": ("44054006",),
     "hypertension": ("59621000",),
@@ -30,6 +48,8 @@ COMORBIDITIES = {
 }
 KEY_LABS = ("hba1c", "glucose", "creatinine", "potassium", "sodium", "hemoglobin", "wbc")
 LABEL = "readmitted_30d"
+# The columns of gold patient_features after the features, none of them a model input.
+OUTCOME_COLUMNS = (LABEL, "label_complete", "cohort_exclusion", "before_feeds", "feed_day", *clinical_scores.BASELINES)
 # The silver tables patient_features reads, in the order it takes them.
 SILVER_INPUTS = ("encounters", "patients", "conditions", "lab_results", "wearable_vitals")
 # What a model learns from, in this order: the columns of both gold feature tables.
@@ -60,36 +80,6 @@ def _seconds_between(later: Column, earlier: Column) -> Column:
     return F.unix_timestamp(later) - F.unix_timestamp(earlier)
 
 
-def index_admissions(encounters: DataFrame) -> DataFrame:
-    return encounters.where(
-        (F.col("encounter_class") == "inpatient") & F.col("end_at").isNotNull()
-    ).select(
-        "encounter_id",
-        "patient_id",
-        F.col("start_at").alias("admitted_at"),
-        F.col("end_at").alias("cutoff_at"),
-        (F.col("length_of_stay_hours") / 24.0).alias("length_of_stay_days"),
-        F.col("delivery_date").alias("discharge_delivery_date"),
-    )
-
-
-def open_stays(encounters: DataFrame, as_of: Column) -> DataFrame:
-    """Inpatient stays open at ``as_of`` (a time on the patient's shifted clock): admitted
-    before it and not discharged by it. Their length of stay is the time so far."""
-    stays = encounters.where(
-        (F.col("encounter_class") == "inpatient")
-        & (F.col("start_at") <= as_of)
-        & (F.col("end_at").isNull() | (F.col("end_at") > as_of))
-    )
-    return stays.select(
-        "encounter_id",
-        "patient_id",
-        F.col("start_at").alias("admitted_at"),
-        as_of.alias("cutoff_at"),
-        (_seconds_between(as_of, F.col("start_at")) / DAY).alias("length_of_stay_days"),
-    )
-
-
 def _comorbidities(index: DataFrame, conditions: DataFrame) -> DataFrame:
     known = conditions.select(
         F.col("patient_id").alias("_patient"), F.col("code").alias("_code"), "onset_date"
@@ -117,11 +107,13 @@ def _prior_utilization(index: DataFrame, encounters: DataFrame) -> DataFrame:
         other, (F.col("patient_id") == F.col("_patient")) & (gap > 0) & (gap <= 365 * DAY)
     )
     within = lambda days, cls: F.sum(((gap <= days * DAY) & (F.col("_class") == cls)).cast("int"))  # noqa: E731
+    # Not the ED visit that led to this admission: one in the day before it.
+    earlier = lambda days: F.sum(((gap > DAY) & (gap <= days * DAY) & (F.col("_class") == "emergency")).cast("int"))  # noqa: E731
     return joined.groupBy("encounter_id").agg(
         within(182, "inpatient").alias("admissions_6m"),
         within(365, "inpatient").alias("admissions_12m"),
-        within(182, "emergency").alias("ed_visits_6m"),
-        within(365, "emergency").alias("ed_visits_12m"),
+        earlier(182).alias("ed_visits_6m"),
+        earlier(365).alias("ed_visits_12m"),
     )
 
 
@@ -180,21 +172,6 @@ def _wearables(index: DataFrame, vitals: DataFrame) -> DataFrame:
     )
 
 
-def _labels(index: DataFrame, encounters: DataFrame) -> DataFrame:
-    readmissions = encounters.where(F.col("encounter_class") == "inpatient").select(
-        F.col("patient_id").alias("_patient"), F.col("start_at").alias("_start")
-    )
-    gap = _seconds_between(F.col("_start"), F.col("cutoff_at"))
-    joined = index.select("encounter_id", "patient_id", "cutoff_at").join(
-        readmissions,
-        (F.col("patient_id") == F.col("_patient")) & (gap > 0) & (gap <= READMISSION_WINDOW_DAYS * DAY),
-        how="left",
-    )
-    return joined.groupBy("encounter_id").agg(
-        F.max(F.col("_start").isNotNull().cast("int")).alias(LABEL)
-    )
-
-
 def _features(
     index: DataFrame, encounters: DataFrame, patients: DataFrame, conditions: DataFrame,
     labs: DataFrame, vitals: DataFrame,
@@ -236,28 +213,48 @@ def patient_features(
     conditions: DataFrame,
     labs: DataFrame,
     vitals: DataFrame,
+    *,
+    key: bytes,
+    feeds_began_at: dt.datetime,
+    codes: CohortCodes | None = None,
+    charlson_weights: dict[str, tuple[str, int]] | None = None,
 ) -> DataFrame:
-    index = index_admissions(encounters)
+    """``feeds_began_at``: the start of the first delivery day (UTC); ``key`` undoes each
+    patient's date shift for ``feed_day``, which is relative to it."""
+    codes = codes or CohortCodes.from_reference()
+    index = index_admissions(encounters, codes)
+    excluded = cohort_exclusion(index.select("encounter_id", "patient_id", "episode_start", "end_at",
+                                             "transferred_out"), patients, conditions, codes)
     horizon = encounters.agg(F.max("delivery_date").alias("_horizon"))
     rows = (
-        _features(index, encounters, patients, conditions, labs, vitals)
-        .join(_labels(index, encounters), "encounter_id", "left")
+        _features(index.drop("episode_start", "end_at", "transferred_out"), encounters, patients, conditions, labs,
+                  vitals)
+        .join(excluded, "encounter_id", "left")
+        .join(clinical_scores.charlson_index(index, conditions, charlson_weights), "encounter_id", "left")
         .crossJoin(horizon)
     )
-    # Discharges a batch exported this late are final once the data reach 30 days past the
-    # export; history from the first export, whose shifted dates sit up to a month early,
-    # once they reach 30 days plus the largest shift past the (shifted) discharge.
-    complete = (F.datediff(F.col("_horizon"), F.col("discharge_delivery_date")) >= READMISSION_WINDOW_DAYS) | (
-        F.datediff(F.col("_horizon"), F.to_date(F.col("cutoff_at"))) >= READMISSION_WINDOW_DAYS + MAX_SHIFT_DAYS
-    )
+    real_time = F.unix_timestamp(F.col("cutoff_at")) + shift_days(F.col("patient_id"), key).cast("long") * DAY
+    feed_day = (real_time - F.lit(int(feeds_began_at.timestamp()))) / DAY
+    # A discharge delivered this late is final once the data reach 30 days past its delivery.
+    complete = (F.datediff(F.col("_horizon"), F.col("discharge_delivery_date")) >= READMISSION_WINDOW_DAYS) & (
+        feed_day >= 0)
+    acute = ~F.coalesce(F.col("_elective"), F.lit(False))
     return rows.select(
         "encounter_id",
         "patient_id",
         "admitted_at",
         F.col("cutoff_at").alias("discharged_at"),
         *FEATURES,
-        F.col(LABEL),
+        F.when(F.col("cohort_exclusion").isNull(), F.col("_readmitted")).alias(LABEL),
         complete.alias("label_complete"),
+        "cohort_exclusion",
+        (feed_day < 0).alias("before_feeds"),
+        feed_day.alias("feed_day"),
+        clinical_scores.lace(F.col("length_of_stay_days"), acute, F.col("charlson_index"),
+                             F.col("ed_visits_6m")).alias(clinical_scores.LACE),
+        clinical_scores.hospital(F.col("hemoglobin_last"), F.col("_oncology"), F.col("sodium_last"),
+                                 F.col("_procedure"), acute, F.col("admissions_12m"),
+                                 F.col("length_of_stay_days")).alias(clinical_scores.HOSPITAL),
     )
 
 
@@ -268,9 +265,10 @@ def inpatient_features(
     labs: DataFrame,
     vitals: DataFrame,
     as_of: Column,
+    codes: CohortCodes | None = None,
 ) -> DataFrame:
     """The features of every stay open at ``as_of``, as if it ended then: what scoring needs."""
-    index = open_stays(encounters, as_of)
+    index = open_stays(encounters, as_of, codes or CohortCodes.from_reference())
     return _features(index, encounters, patients, conditions, labs, vitals).select(
         "encounter_id", "patient_id", "admitted_at", F.col("cutoff_at").alias("as_of"), *FEATURES, *LAST_LAB_TIMES
     )

@@ -133,13 +133,19 @@ def test_ehr_tables_are_the_delivered_rows_less_the_duplicates(landing, written)
                     newest[tuple(row[c] for c in key_columns)] = (path.parent.name, row)
         assert delivered == manifest["expected"]["tables"][table]["rows"]
         assert len(written[table]) == len(newest), table
-    # An encounter delivered again keeps its newest delivery; within one delivery (the first
-    # export replays weeks of an open stay), the copy with the discharge.
+    # Within one delivery (the first export carries a patient who died in the year before the
+    # feeds twice, the second time with the date of death), the copy furthest along.
+    exported: dict[str, list[dict]] = {}
+    for day, row in _csv_rows(folder, "patients"):
+        exported.setdefault(f"{day}|{row['Id']}", []).append(row)
+    died = {key.split("|")[1] for key, rows in exported.items() if len(rows) > 1}
+    assert died, "no patient exported twice in one delivery"
+    assert all(r["is_deceased"] for r in written["patients"] if r["patient_id"] in died)
+    # An encounter delivered again keeps its newest delivery.
     copies: dict[str, dict[str, list[dict]]] = {}
     for day, row in _csv_rows(folder, "encounters"):
         copies.setdefault(row["Id"], {}).setdefault(day, []).append(row)
     assert any(len(days) > 1 for days in copies.values()), "no encounter delivered on both days"
-    assert any(len(rows) > 1 for days in copies.values() for rows in days.values())
     kept = {r["encounter_id"]: r for r in written["encounters"]}
     for encounter_id, days in copies.items():
         day = max(days)

@@ -80,3 +80,27 @@ def test_new_patients_and_admissions_skew_older(generated):
     mean = lambda xs: sum(xs) / len(xs)  # noqa: E731
     assert mean(ages(drifted)) > mean(ages(plain)) + 10
     assert mean(ages(drifted, "inpatient")) > mean(ages(plain, "inpatient")) + 2
+
+
+def test_a_recalibrated_analyzer_reports_one_analyte_off_at_one_lab(pair, generated):
+    (plain, _), _ = pair
+    drifted, side = generated(*BASE, "--drift", "creatinine-recalibration@2026-01-03",
+                              "--drift", "potassium-recalibration@2026-01-03")
+    before = {(r["mrn"], r["loinc"], r["observed"], r["lab"]): r for r in lab_results(plain)}
+    after = lab_results(drifted)
+    assert len(after) == len(before)
+    changed = set()
+    for r in after:
+        was = before[(r["mrn"], r["loinc"], r["observed"], r["lab"])]["value"]
+        recalibrated = r["lab"] == "citycore" and r["day"] >= "2026-01-03"
+        if recalibrated and r["loinc"] == "2160-0":
+            assert abs(r["value"] - was * 1.8) <= 0.0051  # to the lab's two decimals
+            changed.add("creatinine")
+        elif recalibrated and r["loinc"] == "2823-3":
+            assert abs(r["value"] - (was + 0.8)) <= 0.051
+            changed.add("potassium")
+        else:
+            assert r["value"] == was, r
+    assert changed == {"creatinine", "potassium"}
+    kinds = {d["kind"]: d for d in json.loads((side / "manifest.json").read_text())["drift"]}
+    assert kinds["creatinine-recalibration"]["lab"] == "citycore"

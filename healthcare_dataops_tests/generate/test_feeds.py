@@ -49,7 +49,10 @@ def test_ehr_files_have_the_newest_synthea_headers_and_parse(small):
 def test_patients_carry_phi_like_a_real_export(small):
     landing, _ = small
     _, patients = read_csv(landing / "ehr" / DAYS[0] / "patients.csv")
-    assert len(patients) == 50
+    # Each patient once, and again with the date of death for those who died in the year the
+    # first export carries.
+    died = [p for p in patients if p["DEATHDATE"]]
+    assert len(patients) == 50 + len(died) and all("2024-12-01" < p["DEATHDATE"] < "2026-01-02" for p in died)
     for p in patients:
         for column in ("Id", "BIRTHDATE", "SSN", "FIRST", "LAST", "ADDRESS", "CITY", "STATE", "COUNTY", "FIPS",
                        "ZIP", "LAT", "LON", "PHONE", "GENDER", "RACE", "ETHNICITY", "INCOME"):

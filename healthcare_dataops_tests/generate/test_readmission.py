@@ -1,5 +1,7 @@
-"""The readmission label: one per inpatient discharge, drawn from a risk whose inputs the
-feeds deliver, with signal a plain logistic regression can learn."""
+"""The readmission label: one per index discharge, drawn from a risk whose inputs the feeds
+deliver, with signal a plain logistic regression can learn; and every case the measure's cohort
+rules exist for (death, transfer, discharge against advice, planned readmissions, a planned
+readmission before an unplanned one) in the feeds as the rules read them."""
 
 from __future__ import annotations
 
@@ -12,6 +14,8 @@ import pytest
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import cross_val_predict
+
+from healthcare_dataops import reference
 
 from .feeds import data_points, ehr_rows, iso, lab_results
 
@@ -30,41 +34,97 @@ def read(path):
 @pytest.fixture(scope="module")
 def panel(generated):
     landing, side = generated(*PANEL)
-    return (landing, read(side / "readmission_truth.csv"),
-            {r["encounter_id"]: r for r in read(side / "readmission_risk_inputs.csv")})
+    truth = read(side / "readmission_truth.csv")
+    # Deaths and transfers draw no readmission: no probability, no label, no risk inputs.
+    drawn = [t for t in truth if t["true_probability"]]
+    return landing, drawn, {r["encounter_id"]: r for r in read(side / "readmission_risk_inputs.csv")}, truth
 
 
 def test_truth_covers_every_inpatient_discharge(panel):
-    landing, truth, inputs = panel
+    landing, drawn, inputs, truth = panel
     discharged = {e["Id"] for e in ehr_rows(landing, "encounters")
                   if e["ENCOUNTERCLASS"] == "inpatient" and e["STOP"] >= "2026-01-01T05:00:00Z"}
-    assert {t["encounter_id"] for t in truth} == discharged == set(inputs)
-    assert len(truth) > 200
-    p = np.array([float(t["true_probability"]) for t in truth])
-    y = np.array([int(t["readmitted_30d"]) for t in truth])
+    assert {t["encounter_id"] for t in truth} == discharged
+    assert {t["encounter_id"] for t in drawn} == set(inputs)
+    assert {t["cohort_exclusion"] for t in truth if not t["true_probability"]} == {"death", "transfer"}
+    index = [t for t in drawn if not t["cohort_exclusion"]]
+    assert len(index) > 200
+    p = np.array([float(t["true_probability"]) for t in index])
+    y = np.array([int(t["readmitted_30d"]) for t in index])
     assert ((p > 0) & (p < 1)).all()
     assert 0.10 <= y.mean() <= 0.30 and abs(y.mean() - p.mean()) < 0.06
 
 
+def _stays(landing) -> dict[str, list[dict]]:
+    """Each patient's inpatient encounters as delivered (the newest row of each), by start."""
+    newest = {e["Id"]: e for e in ehr_rows(landing, "encounters") if e["ENCOUNTERCLASS"] == "inpatient"}
+    stays = defaultdict(list)
+    for e in newest.values():
+        stays[e["PATIENT"]].append({**e, "start": iso(e["START"]), "stop": iso(e["STOP"]) if e["STOP"] else None})
+    return {patient: sorted(found, key=lambda e: e["start"]) for patient, found in stays.items()}
+
+
+def _planned(encounter: dict) -> bool:
+    rules = reference.readmission_cohort_codes()
+    return encounter["REASONCODE"] in rules["planned_always"] or (
+        encounter["CODE"] in rules["elective_admission"] and encounter["REASONCODE"] in rules["planned_when_elective"])
+
+
 def test_readmissions_follow_the_label(panel):
-    """After a discharge labelled 0 no inpatient stay starts within 30 days; after one
-    labelled 1 the next stay the feeds show starts within 30 days."""
-    landing, truth, _ = panel
-    starts = defaultdict(list)
-    for e in ehr_rows(landing, "encounters"):
-        if e["ENCOUNTERCLASS"] == "inpatient":
-            starts[e["PATIENT"]].append(iso(e["START"]))
+    """The first inpatient stay after a discharge starts within 30 days and is unplanned
+    exactly when the label is 1 (where the feeds reach that far)."""
+    landing, drawn, _, _ = panel
+    stays = _stays(landing)
     seen_next = 0
-    for t in truth:
+    for t in drawn:
         discharge = iso(t["discharge_time"])
-        later = sorted(s for s in starts[t["patient_id"]] if s > discharge)
-        soon = bool(later) and later[0] - discharge <= dt.timedelta(days=30)
-        if t["readmitted_30d"] == "0":
-            assert not soon, t
-        elif later:
-            assert soon, t
-            seen_next += 1
+        later = [s for s in stays[t["patient_id"]] if s["start"] > discharge]
+        if not later:
+            assert t["readmitted_30d"] == "0" or iso(t["discharge_time"]) > dt.datetime(2026, 1, 2, tzinfo=dt.UTC), t
+            continue
+        first = later[0]
+        assert first["start"] - discharge > dt.timedelta(days=1), t  # within a day would be a transfer
+        counts = first["start"] - discharge <= dt.timedelta(days=30) and not _planned(first)
+        assert counts == (t["readmitted_30d"] == "1"), (t, first)
+        seen_next += counts
     assert seen_next > 10
+
+
+def test_every_case_of_the_cohort_rules_is_in_the_feeds(panel):
+    landing, _, _, truth = panel
+    stays, by_id = _stays(landing), {t["encounter_id"]: t for t in truth}
+    kinds = {t["cohort_exclusion"] for t in truth}
+    assert {"death", "transfer", "against_medical_advice", ""} <= kinds
+    deaths = {p["Id"]: p["DEATHDATE"] for p in ehr_rows(landing, "patients") if p["DEATHDATE"]}
+    for t in (t for t in truth if t["cohort_exclusion"] == "death"):
+        # The patient is exported again with the date of death, the discharge's local day, and
+        # has no stay after it.
+        assert deaths[t["patient_id"]] == iso(t["discharge_time"]).astimezone(EST).date().isoformat(), t
+        assert stays[t["patient_id"]][-1]["Id"] == t["encounter_id"], t
+    # (The first export's history has such stays too: only the delivered days' have truth rows.)
+    against_advice = {c["ENCOUNTER"] for c in ehr_rows(landing, "conditions") if c["CODE"] == "225928004"} & set(by_id)
+    assert against_advice == {t["encounter_id"] for t in truth if t["cohort_exclusion"] == "against_medical_advice"}
+    for t in (t for t in truth if t["cohort_exclusion"] == "transfer"):
+        # The next stay starts within hours at the other hospital, and the episode's index row
+        # starts at the first stay's admission.
+        patient = stays[t["patient_id"]]
+        sent = next(k for k, s in enumerate(patient) if s["Id"] == t["encounter_id"])
+        taken = patient[sent + 1]
+        assert dt.timedelta(0) < taken["start"] - iso(t["discharge_time"]) <= dt.timedelta(hours=4), t
+        assert taken["ORGANIZATION"] != patient[sent]["ORGANIZATION"] and taken["CODE"] == "32485007"
+        if taken["Id"] in by_id:
+            assert by_id[taken["Id"]]["admission_start"] == t["admission_start"]
+    planned = [s for patient in stays.values() for s in patient if _planned(s)]
+    assert planned and all(s["CODE"] == "8715000" for s in planned)
+    # A planned readmission first, an unplanned one within 30 days of the same discharge after
+    # it (the first export's year included): the case "only the first counts" is for. Its
+    # label is 0 where the truth has it (test_readmissions_follow_the_label checks each).
+    planned_first = 0
+    for patient in stays.values():
+        for before, first, second in zip(patient, patient[1:], patient[2:], strict=False):
+            window = before["stop"] + dt.timedelta(days=30) if before["stop"] else None
+            planned_first += bool(window and _planned(first) and not _planned(second) and second["start"] <= window)
+    assert planned_first >= 1
 
 
 def design(inputs: dict) -> list[float]:
@@ -78,7 +138,7 @@ def design(inputs: dict) -> list[float]:
 
 
 def test_a_logistic_regression_on_the_risk_inputs_learns_the_signal(panel):
-    _, truth, inputs = panel
+    _, truth, inputs, _ = panel
     x = np.array([design(inputs[t["encounter_id"]]) for t in truth])
     y = np.array([int(t["readmitted_30d"]) for t in truth])
     x = (x - x.mean(axis=0)) / (x.std(axis=0) + 1e-9)
@@ -88,7 +148,7 @@ def test_a_logistic_regression_on_the_risk_inputs_learns_the_signal(panel):
 
 
 def test_risk_inputs_are_what_the_feeds_deliver(panel):
-    landing, truth, inputs = panel
+    landing, truth, inputs, _ = panel
     encounters = {e["Id"]: e for e in ehr_rows(landing, "encounters")}
     born = {p["Id"]: dt.date.fromisoformat(p["BIRTHDATE"]) for p in ehr_rows(landing, "patients")}
     codes = defaultdict(set)
@@ -103,7 +163,8 @@ def test_risk_inputs_are_what_the_feeds_deliver(panel):
         labs[r["mrn"]].append(r)
     for t in truth:
         x, stay, patient = inputs[t["encounter_id"]], encounters[t["encounter_id"]], t["patient_id"]
-        start, stop = iso(stay["START"]), iso(stay["STOP"])
+        # From the episode's first admission: a transfer's stays are one episode.
+        start, stop = iso(t["admission_start"]), iso(stay["STOP"])
         discharge_day = stop.astimezone(EST).date()
         age = discharge_day.year - born[patient].year - ((discharge_day.month, discharge_day.day) <
                                                          (born[patient].month, born[patient].day))
@@ -122,9 +183,9 @@ def test_risk_inputs_are_what_the_feeds_deliver(panel):
 
 
 def test_wearable_inputs_are_computed_from_the_delivered_readings(generated):
-    landing, side = generated("--patients", "120", "--days", "12", "--sources", "ehr,wearables",
-                              "--heart-rate-every-minutes", "10")
-    truth = read(side / "readmission_truth.csv")
+    landing, side = generated("--patients", "200", "--days", "14", "--sources", "ehr,wearables",
+                              "--heart-rate-every-minutes", "30")
+    truth = [t for t in read(side / "readmission_truth.csv") if t["true_probability"]]
     inputs = {r["encounter_id"]: r for r in read(side / "readmission_risk_inputs.csv")}
     device_of = {}
     for path in landing.glob("wearables/*/device_enrollment.csv"):

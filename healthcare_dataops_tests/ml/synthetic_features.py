@@ -16,7 +16,7 @@ import pandas as pd
 from deltalake import write_deltalake
 
 from healthcare_dataops.privacy import keys, pseudonym_of
-from healthcare_dataops.transforms.features import COMORBIDITIES, FEATURES, KEY_LABS
+from healthcare_dataops.transforms.features import COMORBIDITIES, FEATURES, KEY_LABS, OUTCOME_COLUMNS
 
 START = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
 
@@ -65,8 +65,16 @@ def build(rows: int, seed: int = 11) -> tuple[pd.DataFrame, pd.DataFrame]:
     risk = true_risk(frame)
     frame["readmitted_30d"] = (rng.random(rows) < risk).astype("int32")
     frame["label_complete"] = True
-    frame = frame[["encounter_id", "patient_id", "admitted_at", "discharged_at", *FEATURES,
-                   "readmitted_30d", "label_complete"]]
+    frame["cohort_exclusion"] = pd.Series(pd.NA, index=frame.index, dtype="string")
+    frame["before_feeds"] = False
+    # Real time: days since the first delivery (no date shift here, so the discharge's).
+    frame["feed_day"] = (frame["discharged_at"] - START).dt.total_seconds() / 86400
+    # Clinical scores with some of the risk's signal, as LACE and HOSPITAL have: weaker than a model.
+    frame["lace_score"] = (np.minimum(np.floor(frame["length_of_stay_days"]), 7) + 3 + np.minimum(
+        frame["comorbidity_count"], 5) + np.minimum(frame["ed_visits_6m"], 4)).astype("int32")
+    frame["hospital_score"] = (np.where(frame["admissions_12m"] >= 2, 2, 0) + 1
+                               + np.where(frame["length_of_stay_days"] >= 5, 2, 0)).astype("int32")
+    frame = frame[["encounter_id", "patient_id", "admitted_at", "discharged_at", *FEATURES, *OUTCOME_COLUMNS]]
     truth = pd.DataFrame({"encounter_id": raw_ids, "true_probability": risk, "readmitted_30d": frame["readmitted_30d"]})
     return frame, truth
 

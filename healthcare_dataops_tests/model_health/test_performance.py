@@ -1,13 +1,15 @@
-"""The champion's live AUROC: its own last score of each admission, against the label."""
+"""The champion's live AUROC: its own last score of each admission, against the label, with
+its interval; and when it is performance drift."""
 
 from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
 import pandas as pd
 import pytest
 
-from healthcare_dataops.model_health.performance import live_performance
+from healthcare_dataops.model_health.performance import live_performance, performance_drift
 
 T0 = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 
@@ -44,3 +46,29 @@ def test_without_scores_or_labels_there_is_no_live_auroc():
     assert live_performance(only_open, features, "3").auroc is None
     one_class = live_performance(pd.DataFrame([_score("a", 0, 0.4)]), features, "3")
     assert (one_class.labelled_rows, one_class.auroc) == (1, None)
+
+
+def _labelled(n: int, positives: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    labels = {f"e{k}": int(k < positives) for k in range(n)}
+    return _features(labels), pd.DataFrame([_score(e, 0, 0.5) for e in labels])
+
+
+def test_the_live_auroc_carries_its_interval_and_judges_only_with_enough_labels():
+    features, scores = _labelled(120, 30)
+    scores["risk"] = [0.9 - 0.005 * k for k in range(120)]  # ranks the readmitted first: AUROC 1
+    live = live_performance(scores, features, "3")
+    assert live.auroc == pytest.approx(1.0) and live.positives == 30 and live.interval.low > 0.95
+    assert not performance_drift(live, 0.8).drifted  # better live than on its holdout
+    few = live_performance(scores.head(15), features, "3")
+    verdict = performance_drift(few, 0.8)
+    assert not verdict.drifted and "too few" in verdict.reason
+
+
+def test_a_live_auroc_wholly_below_the_holdout_is_performance_drift():
+    features, scores = _labelled(200, 50)
+    rng = np.random.default_rng(2)
+    scores["risk"] = rng.random(200)  # no better than chance on the admissions it scored
+    live = live_performance(scores, features, "3")
+    verdict = performance_drift(live, 0.85)
+    assert verdict.drifted and "whole interval is below the champion's holdout AUROC 0.850" in verdict.reason
+    assert not performance_drift(live, 0.55).drifted

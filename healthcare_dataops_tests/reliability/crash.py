@@ -290,9 +290,14 @@ def state(lakehouse: Path) -> dict[str, tuple[int, int]]:
     return found
 
 
-def frame(table: Path, drop: tuple[str, ...] = ()) -> pd.DataFrame:
-    """The table's rows in a stable order, without the columns a re-run may change."""
+def frame(table: Path, drop: tuple[str, ...] = (), round_doubles: bool = False) -> pd.DataFrame:
+    """The table's rows in a stable order, without the columns a re-run may change;
+    ``round_doubles``: doubles to 12 significant digits, where a column is a mean the engine may
+    add up in another order on a re-run (the last ulp, as the engine parity tests allow)."""
     data = DeltaTable(str(table)).to_pandas()
     data = data.drop(columns=[c for c in drop if c in data.columns])
+    if round_doubles:
+        for column in data.select_dtypes("float64").columns:
+            data[column] = data[column].map(lambda v: float(f"{v:.12g}"))
     data = data[sorted(data.columns)].astype(str)
     return data.sort_values(list(data.columns)).reset_index(drop=True)

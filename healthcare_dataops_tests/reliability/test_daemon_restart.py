@@ -91,11 +91,11 @@ def _newest_tick(instance: dg.DagsterInstance):
 
 
 def _record(instance: dg.DagsterInstance, day: str, drift: bool) -> int:
-    share = 0.31 if drift else 0.12
+    score = 0.31 if drift else 0.12
     instance.report_runless_asset_event(dg.AssetMaterialization(
         "feature_drift_report",
-        metadata={"delivery_day": day, "dataset_drift": drift, "drift_share": share, "drift_threshold": 0.25,
-                  "status": f"{'drift' if drift else 'no drift'}: share {share}"}))
+        metadata={"delivery_day": day, "retrain_recommended": drift, "dataset_drift": drift, "drift_score": score,
+                  "drift_threshold": 0.2, "status": f"{'drift' if drift else 'no drift'}: score {score}"}))
     [record] = instance.fetch_materializations(dg.AssetKey("feature_drift_report"), limit=1).records
     return record.storage_id
 

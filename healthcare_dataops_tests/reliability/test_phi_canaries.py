@@ -36,7 +36,8 @@ from healthcare_dataops_tests.servers import graphql, http_get, wait_for
 FIRST, LAST = "2026-01-01", "2026-01-02"
 # No "CANARY" in it, so that a key found is told apart from a canary found.
 KEY = "pseudokey-Heron-Quartz-5521-ultraviolet-Orchid"
-MODEL_CONFIG = {"force_promotion": True, "min_labelled_rows": 20, "require_lab_results": False}
+MODEL_CONFIG = {"force_promotion": True, "min_labelled_rows": 20, "require_lab_results": False,
+                "train_on_history": True}
 
 pytestmark = pytest.mark.slow
 

@@ -169,8 +169,12 @@ def feature_inputs(bronze: Bronze) -> tuple[DataFrame, ...]:
     return (*silver, hourly_vitals(bronze))
 
 
+# Where real time starts for feed_day: any fixed moment, the same on both engines.
+FEEDS_BEGAN_AT = dt.datetime(2026, 1, 1, 5, tzinfo=dt.UTC)
+
+
 def patient_features(bronze: Bronze) -> DataFrame:
-    return features.patient_features(*feature_inputs(bronze))
+    return features.patient_features(*feature_inputs(bronze), key=KEY, feeds_began_at=FEEDS_BEGAN_AT)
 
 
 # Sums and means of doubles, which alone may differ between the engines, in the last ulp or

@@ -5,6 +5,7 @@ import datetime as dt
 import pytest
 from pyspark.sql import functions as F
 
+from healthcare_dataops.privacy import keys
 from healthcare_dataops.transforms.features import (
     FEATURES,
     LAST_LAB_TIMES,
@@ -13,6 +14,8 @@ from healthcare_dataops.transforms.features import (
 )
 
 T = dt.datetime
+KEY = keys.key_bytes(keys.DEVELOPMENT_KEY)
+FEEDS_BEGAN_AT = T(2025, 12, 1, tzinfo=dt.UTC)
 
 
 def _ts(text: str) -> dt.datetime:
@@ -21,41 +24,42 @@ def _ts(text: str) -> dt.datetime:
 
 @pytest.fixture
 def silver(spark):
+    code = ("183452005", None)  # an emergency admission, with no reason recorded
     encounters = spark.createDataFrame(
         [
             # patient p: A (index), an ED visit, B 10 days after A (a readmission), C 31 days after B.
-            ("A", "p", "inpatient", _ts("2026-01-01 08:00:00"), _ts("2026-01-05 12:00:00"), 100.0, dt.date(2026, 1, 5)),
-            ("ED", "p", "emergency", _ts("2026-01-07 08:00:00"), _ts("2026-01-07 12:00:00"), 4.0, dt.date(2026, 1, 7)),
-            ("B", "p", "inpatient", _ts("2026-01-15 08:00:00"), _ts("2026-01-18 08:00:00"), 72.0, dt.date(2026, 1, 18)),
-            ("C", "p", "inpatient", _ts("2026-02-18 09:00:00"), _ts("2026-02-20 09:00:00"), 48.0, dt.date(2026, 2, 20)),
+            ("A", "p", "inpatient", *code, T(2026, 1, 1, 8), T(2026, 1, 5, 12), 100.0, dt.date(2026, 1, 5)),
+            ("ED", "p", "emergency", *code, T(2026, 1, 7, 8), T(2026, 1, 7, 12), 4.0, dt.date(2026, 1, 7)),
+            ("B", "p", "inpatient", *code, T(2026, 1, 15, 8), T(2026, 1, 18, 8), 72.0, dt.date(2026, 1, 18)),
+            ("C", "p", "inpatient", *code, T(2026, 2, 18, 9), T(2026, 2, 20, 9), 48.0, dt.date(2026, 2, 20)),
             # patient q: discharged a week before the data end: its label is not final yet.
-            ("Q", "q", "inpatient", _ts("2026-03-20 08:00:00"), _ts("2026-03-25 08:00:00"), 120.0, dt.date(2026, 4, 1)),
+            ("Q", "q", "inpatient", *code, T(2026, 3, 20, 8), T(2026, 3, 25, 8), 120.0, dt.date(2026, 4, 1)),
             # patient q again: admitted on 2026-03-29 and still in hospital at the data end.
-            ("O", "q", "inpatient", _ts("2026-03-29 10:00:00"), None, None, dt.date(2026, 4, 1)),
+            ("O", "q", "inpatient", *code, T(2026, 3, 29, 10), None, None, dt.date(2026, 4, 1)),
         ],
-        "encounter_id string, patient_id string, encounter_class string, start_at timestamp, "
-        "end_at timestamp, length_of_stay_hours double, delivery_date date",
+        "encounter_id string, patient_id string, encounter_class string, code string, reason_code string, "
+        "start_at timestamp, end_at timestamp, length_of_stay_hours double, delivery_date date",
     )
     patients = spark.createDataFrame(
-        [("p", "F", "65-74", 1956), ("q", "M", "90+", None)],
-        "patient_id string, sex string, age_band string, birth_year int",
+        [("p", "F", "65-74", 1956, None), ("q", "M", "90+", None, None)],
+        "patient_id string, sex string, age_band string, birth_year int, deceased_date date",
     )
     conditions = spark.createDataFrame(
-        [("p", "44054006", dt.date(2020, 1, 1)), ("p", "88805009", dt.date(2026, 1, 10))],  # CHF after A
-        "patient_id string, code string, onset_date date",
+        [("p", "A", "44054006", dt.date(2020, 1, 1)), ("p", "B", "88805009", dt.date(2026, 1, 10))],  # CHF after A
+        "patient_id string, encounter_id string, code string, onset_date date",
     )
     labs = spark.createDataFrame(
         [
-            ("p", "creatinine", 1.0, _ts("2026-01-01 09:00:00")),
-            ("p", "creatinine", 1.4, _ts("2026-01-03 09:00:00")),
-            ("p", "creatinine", 9.9, _ts("2026-01-05 13:00:00")),  # an hour after A's discharge
+            ("p", "creatinine", 1.0, T(2026, 1, 1, 9)),
+            ("p", "creatinine", 1.4, T(2026, 1, 3, 9)),
+            ("p", "creatinine", 9.9, T(2026, 1, 5, 13)),  # an hour after A's discharge
         ],
         "patient_id string, analyte string, value double, observed_at timestamp",
     )
     vitals = spark.createDataFrame(
         [
-            ("p", _ts("2026-01-05 09:00:00"), dt.date(2026, 1, 5), 100.0, 95.0, None, 60.0),
-            ("p", _ts("2026-01-05 12:00:00"), dt.date(2026, 1, 5), 5000.0, 80.0, None, 90.0),  # after discharge
+            ("p", T(2026, 1, 5, 9), dt.date(2026, 1, 5), 100.0, 95.0, None, 60.0),
+            ("p", T(2026, 1, 5, 12), dt.date(2026, 1, 5), 5000.0, 80.0, None, 90.0),  # after discharge
         ],
         "patient_id string, hour_start timestamp, measured_date date, steps double, spo2_min double, "
         "sleep_minutes double, resting_heart_rate double",
@@ -65,7 +69,7 @@ def silver(spark):
 
 @pytest.fixture
 def features(silver):
-    rows = patient_features(*silver).collect()
+    rows = patient_features(*silver, key=KEY, feeds_began_at=FEEDS_BEGAN_AT).collect()
     return {row["encounter_id"]: row.asDict() for row in rows}
 
 
@@ -103,7 +107,7 @@ def _open_stays(silver, as_of: str):
 
 def test_open_stays_are_described_as_of_the_scoring_time(silver, spark):
     labs = silver[3].unionByName(spark.createDataFrame(
-        [("q", "sodium", 131.0, _ts("2026-03-30 06:00:00")), ("q", "sodium", 150.0, _ts("2026-03-31 06:00:00"))],
+        [("q", "sodium", 131.0, T(2026, 3, 30, 6)), ("q", "sodium", 150.0, T(2026, 3, 31, 6))],
         "patient_id string, analyte string, value double, observed_at timestamp",
     ))
     silver = (*silver[:3], labs, silver[4])

@@ -217,7 +217,7 @@ def test_the_ui_shows_each_assets_pool_automation_freshness_and_the_drift_check(
     assert nodes["patient_features"]["automationCondition"]["label"] == "whole history"
     assert nodes["ehr_patients"]["automationCondition"] is None, "bronze starts from the landing zone sensor"
     drift_checks = [c["name"] for c in nodes["feature_drift_report"]["assetChecksOrError"]["checks"]]
-    assert drift_checks == ["features_have_not_drifted"]
+    assert sorted(drift_checks) == ["features_have_not_drifted", "live_auroc_holds", "scored_stays_are_steady"]
 
 
 def _full_name(page, node, label: str) -> str:

@@ -9,6 +9,7 @@ from healthcare_dataops.quality.delta_check_batch import DeltaCheckBatch, Derive
 from healthcare_dataops.quality.expectations import gxe, in_set, not_null, unique_key
 from healthcare_dataops.resources import LakehouseResource
 from healthcare_dataops.transforms import features
+from healthcare_dataops.transforms.readmission_cohort import COHORT_EXCLUSIONS
 
 IDENTITY = ("encounter_id", "patient_id", "admitted_at", "discharged_at", "sex", "age_band")
 COMPLETE_LABEL = "complete_label"
@@ -34,7 +35,8 @@ def _columns(lakehouse: LakehouseResource) -> list[str]:
 
 
 def _feature_columns(frame_columns) -> list[str]:
-    return [c for c in frame_columns if c not in (*IDENTITY, features.LABEL, "label_complete", COMPLETE_LABEL)]
+    """The model's features the table has (not the outcome, cohort and baseline columns)."""
+    return [c for c in frame_columns if c in features.FEATURES and c not in IDENTITY]
 
 
 def _critical(context):
@@ -42,6 +44,7 @@ def _critical(context):
         *not_null("encounter_id", "patient_id", "discharged_at", "label_complete"),
         *unique_key("encounter_id"),
         *in_set(features.LABEL, {0, 1}),
+        *in_set("cohort_exclusion", set(COHORT_EXCLUSIONS)),
     ]
 
 

@@ -11,9 +11,13 @@ from healthcare_dataops.defs.monitoring.cooldown import (
     RETRAIN_COOLDOWN_HOURS,
     retrain_cooldown,
 )
-from healthcare_dataops.defs.monitoring.feature_drift_report import DELIVERY_DAY, FEATURE_DRIFT_REPORT
+from healthcare_dataops.defs.monitoring.feature_drift_report import (
+    DELIVERY_DAY,
+    FEATURE_DRIFT_REPORT,
+    RETRAIN_RECOMMENDED,
+)
 
-DRIFT_SHARE_TAG = "healthcare_dataops/drift_share"
+DRIFT_SCORE_TAG = "healthcare_dataops/drift_score"
 DRIFT_REPORT_RUN_TAG = "healthcare_dataops/drift_report_run"
 
 DEFAULT_DRIFT_SENSOR_INTERVAL_SECONDS = 60
@@ -35,12 +39,28 @@ def _metadata(record: dg.EventLogRecord) -> dict:
     return {key: value.value for key, value in record.asset_materialization.metadata.items()}
 
 
+def _score(metadata: dict) -> float | None:
+    """The report's drift score (reports from before it was a score named it drift_share)."""
+    return metadata.get("drift_score", metadata.get("drift_share"))
+
+
+def _shown(metadata: dict) -> str:
+    score = _score(metadata)
+    return "drift score n/a" if score is None else f"drift score {score:.3f}"
+
+
+def _asks_retraining(metadata: dict) -> bool:
+    """Feature or performance drift; reports from before performance counted name only the first."""
+    return bool(metadata.get(RETRAIN_RECOMMENDED, metadata.get("dataset_drift")))
+
+
 @dg.sensor(
     name="feature_drift_sensor",
     target=retrain_job,
     minimum_interval_seconds=drift_sensor_interval_seconds(),
     default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Requests retrain_job once for each feature_drift_report that found dataset drift, "
+    description="Requests retrain_job once for each feature_drift_report that recommends retraining (feature or "
+    "performance drift), "
     f"at most once per cool-down ({RETRAIN_COOLDOWN_HOURS}, default 24 hours).",
 )
 def feature_drift_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
@@ -87,29 +107,27 @@ def drift_retrain_requests(context: dg.SensorEvaluationContext, *, now: dt.datet
     while index < len(pending):
         record = pending[index]
         metadata = _metadata(record)
-        if not metadata.get("dataset_drift"):
-            share, threshold = metadata.get("drift_share"), metadata.get("drift_threshold")
-            seen.append(f"No drift in {_describe(record)}: " + (
-                f"share {share:.3f} below threshold {threshold:g}" if share is not None
-                else metadata.get("status", "no drift result in its metadata")))
+        if not _asks_retraining(metadata):
+            seen.append(f"No retraining asked by {_describe(record)}: "
+                        + metadata.get("status", "no drift result in its metadata"))
             handled, index = record.storage_id, index + 1
             continue
         if last_request and now < (until := dt.datetime.fromisoformat(last_request) + cooldown):
             # The cursor stops before this report: it retrains once the cool-down is over.
-            seen.append(f"Drift in {_describe(record)} (share {metadata['drift_share']:.3f}), but cooling "
+            seen.append(f"Drift in {_describe(record)} ({_shown(metadata)}), but cooling "
                         f"down until {until.isoformat(timespec='seconds')} after the last request.")
             break
         if cooldown > dt.timedelta(0):
             # Drifted reports after this one would only wait for the cool-down: the newest of
             # this batch stands for them all.
-            index = max(i for i in range(index, len(pending)) if _metadata(pending[i]).get("dataset_drift"))
+            index = max(i for i in range(index, len(pending)) if _asks_retraining(_metadata(pending[i])))
             record, metadata = pending[index], _metadata(pending[index])
         context.log.info(f"requesting retrain_job for {_describe(record)}: {metadata.get('status')}")
         requests.append(dg.RunRequest(
             run_key=str(record.storage_id),
             # The retraining rescores the day the report stands for.
             partition_key=metadata.get(DELIVERY_DAY),
-            tags={DRIFT_SHARE_TAG: f"{metadata['drift_share']:.4f}", DRIFT_REPORT_RUN_TAG: record.run_id},
+            tags={DRIFT_SCORE_TAG: f"{_score(metadata) or 0:.4f}", DRIFT_REPORT_RUN_TAG: record.run_id},
         ))
         handled, last_request, index = record.storage_id, now.isoformat(), index + 1
 

@@ -38,8 +38,9 @@ PATIENT_RISK_SCORES = "patient_risk_scores"
     kinds={"spark", "delta", "mlflow"},
     tags={"layer": "gold"},
     description="Current inpatients scored with the champion model: pseudonymous patient, "
-    "admission, 30-day readmission risk, model name and version, scored_at, and the features that "
-    "pushed the risk up or down most, in clinical words (explanation). One snapshot per "
+    "admission, 30-day readmission risk if discharged at the scoring time, model name and version, "
+    "scored_at, the features that pushed the risk up or down most, in clinical words (explanation), "
+    "and the inputs it was scored on. One snapshot per "
     "delivery day (the stays open at its local midnight, HEALTHCARE_DATAOPS_HOSPITAL_TIMEZONE); "
     "a run over a range scores its last day.",
 )

@@ -1,9 +1,10 @@
-"""GX suite and conservation check of silver lab results."""
+"""GX suite, conservation check and per-lab value monitor of silver lab results."""
 
 from healthcare_dataops import reference
 from healthcare_dataops.defs.bronze.labs import LAB_RESULTS_RAW
 from healthcare_dataops.defs.silver.fhir import FHIR_INPUTS
 from healthcare_dataops.lib.silver_checks import DAYS_BEHIND, UNKNOWN_PATIENT_FLAG, silver_checks
+from healthcare_dataops.lib.source_value_checks import lab_value_monitor
 from healthcare_dataops.quality.expectations import (
     between,
     fresh,
@@ -36,4 +37,5 @@ def _warnings(context):
 lab_silver_checks = silver_checks(
     LAB_RESULTS, bronze_table=LAB_RESULTS_RAW.name, critical=_critical, warnings=_warnings,
     more_inputs=(FHIR_INPUTS[LAB_RESULTS.name],),
+    also=[lab_value_monitor()],
 )

@@ -1,4 +1,5 @@
-"""GX suites and conservation checks of the silver wearable tables."""
+"""GX suites, conservation checks and the per-device-model value monitor of the silver
+wearable tables."""
 
 from healthcare_dataops import reference
 from healthcare_dataops.defs.bronze.wearables import WEARABLE_ENROLLMENTS_RAW, WEARABLE_READINGS_RAW
@@ -11,6 +12,7 @@ from healthcare_dataops.lib.silver_checks import (
     silver_batch,
     silver_checks,
 )
+from healthcare_dataops.lib.source_value_checks import wearable_value_monitor
 from healthcare_dataops.quality import gx_table_checks
 from healthcare_dataops.quality.expectations import (
     between,
@@ -63,7 +65,8 @@ wearable_silver_checks = [
                    critical=_enrollments_critical, warnings=lambda context: [],
                    more_inputs=(FHIR_INPUTS[wearables.DEVICE_ENROLLMENTS.name],)),
     *silver_checks(wearables.WEARABLE_READINGS, bronze_table=WEARABLE_READINGS_RAW.name,
-                   critical=_readings_critical, warnings=lambda context: fresh(DAYS_BEHIND)),
+                   critical=_readings_critical, warnings=lambda context: fresh(DAYS_BEHIND),
+                   also=[wearable_value_monitor()]),
     gx_table_checks(
         asset=WEARABLE_VITALS,
         table_name=WEARABLE_VITALS,

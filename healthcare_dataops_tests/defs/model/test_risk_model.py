@@ -1,6 +1,9 @@
-"""risk_model through Dagster on a gold table with a known risk: gating, lineage, tracking."""
+"""risk_model through Dagster on a gold table with a known risk: gating, lineage, tracking,
+intervals, baselines and the model card."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import dagster as dg
 import pytest
@@ -12,9 +15,9 @@ from healthcare_dataops_tests.dagster_helpers import metadata_of, model_resource
 from healthcare_dataops_tests.ml import synthetic_features
 
 DAY = "2026-01-14"
-# One stump: a deliberately worse model. The floor is lowered so that the comparison with the
-# champion, not the floor, is what stops it.
-WEAK = {"n_estimators": 1, "max_depth": 1, "min_auroc": 0.5}
+# One stump: a deliberately worse model. The floor is lowered and LACE not required so that the
+# comparison with the champion, not the floor or the baseline, is what stops it.
+WEAK = {"n_estimators": 1, "max_depth": 1, "min_auroc": 0.5, "require_beat_lace": False}
 
 
 def _train(root, **config) -> dg.ExecuteInProcessResult:
@@ -52,11 +55,13 @@ def test_a_worse_model_stays_challenger(lifecycle):
     worse = metadata[1]
     assert worse["alias"] == "challenger" and worse["promoted"] is False
     assert worse["champion_before"] == "1"
-    # Both scored on the same newest holdout, and the stump loses by more than the tolerance.
+    # Both scored on the same newest holdout, and the stump loses by more than the tolerance,
+    # significantly in the paired comparison on the same rows.
     assert worse["champion_holdout_auroc"] == pytest.approx(metadata[0]["holdout_auroc"])
     assert worse["holdout_auroc"] < worse["champion_holdout_auroc"] - 0.01
-    assert worse["holdout_auroc"] >= 0.5
-    assert "loses to the champion" in worse["decision"]
+    assert worse["auroc_minus_champion_ci_high"] < 0 < worse["holdout_auroc"] - 0.5
+    assert worse["auroc_minus_champion"] == pytest.approx(worse["holdout_auroc"] - worse["champion_holdout_auroc"])
+    assert "loses to the champion" in worse["decision"] and "paired bootstrap interval" in worse["decision"]
 
 
 def test_forcing_promotes_the_worse_model(lifecycle):
@@ -92,12 +97,25 @@ def test_the_run_records_metrics_subgroups_plots_and_a_signed_model(lifecycle):
     version = client.get_model_version("readmission_risk", "1")
     run = client.get_run(version.run_id)
     for name in ("holdout_auroc", "holdout_auprc", "holdout_brier", "holdout_calibration_error",
-                 "holdout_auroc_sex_F", "holdout_auroc_sex_M", "best_possible_auroc"):
+                 "holdout_calibration_slope", "holdout_auroc_sex_F", "holdout_auroc_sex_M", "best_possible_auroc",
+                 "baseline_lace_auroc", "baseline_hospital_auroc", "auroc_minus_lace_ci_low"):
         assert name in run.data.metrics, name
+    for name in ("auroc", "auprc", "calibration_slope"):  # each with its bootstrap interval
+        low, high = run.data.metrics[f"holdout_{name}_ci_low"], run.data.metrics[f"holdout_{name}_ci_high"]
+        assert low < run.data.metrics[f"holdout_{name}"] < high, name
     assert run.data.metrics["holdout_auroc"] == pytest.approx(metadata[0]["holdout_auroc"])
+    # The model beats both clinical baselines on the same holdout.
+    assert run.data.metrics["holdout_auroc"] > run.data.metrics["baseline_lace_auroc"]
     artifacts = {a.path for folder in ("plots", "evaluation") for a in client.list_artifacts(run.info.run_id, folder)}
     assert artifacts == {"plots/roc_curve.png", "plots/calibration_curve.png", "plots/feature_importance.png",
                          "evaluation/subgroup_metrics.json"}
+    # The model card, on the run and on the registered version, which the registry's UI shows.
+    card = client.download_artifacts(run.info.run_id, "model_card.md")
+    text = Path(card).read_text()
+    assert text == version.description
+    for section in ("## Cohort and label", "## Split", "## Holdout metrics", "## Clinical baselines on the same "
+                    "holdout", "| LACE |", "| HOSPITAL |", "## Subgroups", "## Last drift decision"):
+        assert section in text, section
     import mlflow
 
     info = mlflow.models.get_model_info(f"models:/readmission_risk/{version.version}")

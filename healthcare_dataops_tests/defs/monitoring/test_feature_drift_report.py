@@ -10,6 +10,7 @@ from deltalake import write_deltalake
 from mlflow import MlflowClient
 
 from healthcare_dataops.ml import registry, scoring
+from healthcare_dataops.ml.dataset import monitored_rows
 from healthcare_dataops.ml.evaluation import auroc
 from healthcare_dataops.ml.training import predict_risk
 from healthcare_dataops.model_health.drift import current_window
@@ -19,7 +20,8 @@ from healthcare_dataops_tests.model_health.drifted_features import DRIFTED, drif
 
 STEADY_DAY = "2026-01-20"
 DRIFT_RANGE = ("2026-01-21", "2026-01-23")
-SENSOR_KEYS = {"dataset_drift", "drift_share", "drift_threshold", "champion_version", "status"}
+SENSOR_KEYS = {"retrain_recommended", "dataset_drift", "drift_score", "drift_threshold", "champion_version",
+               "status"}
 
 
 def _write_scores(root: Path, frame, version: str) -> None:
@@ -67,11 +69,14 @@ def test_a_steady_population_has_no_dataset_drift(runs):
     metadata = lake.report_metadata(runs["steady"])
     assert metadata["delivery_day"] == STEADY_DAY
     assert metadata.keys() >= SENSOR_KEYS
-    assert metadata["dataset_drift"] is False and metadata["drift_share"] < metadata["drift_threshold"] == 0.25
+    assert metadata["dataset_drift"] is False and metadata["drift_score"] < metadata["drift_threshold"] == 0.2
+    assert metadata["retrain_recommended"] is False and metadata["performance_drift"] is False
     assert metadata["champion_version"] == trained["model_version"] == "1"
-    assert metadata["status"].startswith("No dataset drift: ")
-    # The reference is exactly what the champion trained on; the window is the newest 30 days.
-    assert metadata["reference_rows"] == metadata["reference_rows_before_sampling"] == trained["train_rows"]
+    assert metadata["status"].startswith("No retraining: No feature drift: ")
+    # The reference is the champion's population when it trained (its training rows, those
+    # embargoed, its holdout and the newest, label still open); the window the newest 30 days.
+    assert metadata["reference_rows"] == metadata["reference_rows_before_sampling"] == len(monitored_rows(frame))
+    assert metadata["reference_rows"] > trained["train_rows"]
     assert metadata["current_rows"] == len(current_window(frame, 30))
     assert metadata["reference_delta_version"] == metadata["patient_features_delta_version"] == 0
     report = root / "lakehouse" / "reports" / "feature_drift" / f"{STEADY_DAY}.html"
@@ -87,8 +92,8 @@ def test_drifted_newest_admissions_show_dataset_drift_on_the_ranges_last_day(run
     assert event.materialization.partition is None
     last = lake.report_metadata(runs["drifted"])
     assert last["delivery_day"] == "2026-01-23"
-    assert last["dataset_drift"] is True and last["drift_share"] >= 0.25
-    assert last["status"].startswith("Dataset drift: ")
+    assert last["dataset_drift"] is True and last["drift_score"] >= 0.2 and last["retrain_recommended"] is True
+    assert last["status"].startswith("Retrain: Feature drift: ")
     drifted_rows = [line for line in last["drifted_columns"].splitlines() if line.endswith("| yes |")]
     assert {line.split(" | ")[0].strip("| ") for line in drifted_rows} >= set(DRIFTED)
     # Sampled to 500 of the training rows; the drifted window is smaller than that.
@@ -107,7 +112,18 @@ def test_live_auroc_is_the_champions_on_scored_admissions_with_labels(runs):
     expected = auroc(labelled["readmitted_30d"].to_numpy(), predict_risk(champion, labelled).to_numpy())
     assert metadata["live_labelled_rows"] == 280
     assert metadata["live_auroc"] == pytest.approx(expected, abs=1e-6)
-    assert "Live AUROC" in metadata["status"]
+    assert metadata["live_auroc_ci_low"] < metadata["live_auroc"] < metadata["live_auroc_ci_high"]
+    assert f"live AUROC {expected:.3f}" in metadata["status"]
+
+
+def test_the_last_decision_and_its_reasons_are_on_the_champions_model_card(runs):
+    card = _client(runs["root"]).get_model_version("readmission_risk", "1").description
+    # The drifted report ran last: its decision replaced the steady one's.
+    decision = card.split("## Last drift decision")[1]
+    assert decision.count("## Last drift decision") == 0 and card.count("## Last drift decision") == 1
+    assert "**Retrain.** Feature drift report for delivery day 2026-01-23, champion v1:" in decision
+    assert "- Feature drift: " in decision and "- Performance" in decision and "- Scored open stays" in decision
+    assert "## Holdout metrics" in card
 
 
 def test_no_row_level_data_reaches_the_metadata(runs):

@@ -17,7 +17,7 @@ from healthcare_dataops.defs.monitoring.cooldown import (
 )
 from healthcare_dataops.defs.monitoring.feature_drift_report import feature_drift_report
 from healthcare_dataops.defs.monitoring.feature_drift_sensor import (
-    DRIFT_SHARE_TAG,
+    DRIFT_SCORE_TAG,
     drift_retrain_requests,
     feature_drift_sensor,
 )
@@ -88,8 +88,9 @@ def test_no_drift_skips_with_what_it_saw_and_handles_the_report_once(steady_inst
     latest = _latest(steady_instance)
     data, _ = _tick(steady_instance, defs)
     assert _skip(data).startswith(
-        f"No drift in feature_drift_report of 2026-01-20 (storage id {latest.storage_id}): share ")
-    assert "below threshold 0.25" in data.skip_message
+        f"No retraining asked by feature_drift_report of 2026-01-20 (storage id {latest.storage_id}): "
+        "No retraining: No feature drift")
+    assert "< 0.2 (each moved feature's importance" in data.skip_message
     assert json.loads(data.cursor) == {"handled_storage_id": latest.storage_id}
     again, _ = _tick(steady_instance, defs, data.cursor)
     assert _skip(again).startswith("Already handled the latest report") and again.cursor == data.cursor
@@ -101,8 +102,8 @@ def test_drift_requests_one_retraining_of_the_reports_day(drift_instance, defs):
     [request] = data.run_requests
     # A range run's report is its last day's: that is the latest event, and the day retrained.
     assert (request.run_key, request.partition_key) == (str(latest.storage_id), "2026-01-21")
-    share = latest.asset_materialization.metadata["drift_share"].value
-    assert request.tags[DRIFT_SHARE_TAG] == f"{share:.4f}" and share >= 0.25
+    score = latest.asset_materialization.metadata["drift_score"].value
+    assert request.tags[DRIFT_SCORE_TAG] == f"{score:.4f}" and score >= 0.2
     job = defs.resolve_job_def("retrain_job")
     assert feature_drift_sensor.job_name == "retrain_job"
     assert job.asset_layer.executable_asset_keys == {dg.AssetKey("risk_model"), dg.AssetKey("patient_risk_scores")}
@@ -153,11 +154,11 @@ def test_it_runs_by_default_and_the_cool_down_comes_from_the_environment(monkeyp
 # Reports recorded straight into an instance, with the metadata feature_drift_report writes:
 # what the sensor reads of them, without training a champion for each case.
 def _record(instance, day: str, drift: bool) -> int:
-    share = 0.31 if drift else 0.12
+    score = 0.31 if drift else 0.12
     instance.report_runless_asset_event(dg.AssetMaterialization(
         "feature_drift_report",
-        metadata={"delivery_day": day, "dataset_drift": drift, "drift_share": share, "drift_threshold": 0.25,
-                  "status": f"{'drift' if drift else 'no drift'}: share {share}"}))
+        metadata={"delivery_day": day, "retrain_recommended": drift, "dataset_drift": drift, "drift_score": score,
+                  "drift_threshold": 0.2, "status": f"{'drift' if drift else 'no drift'}: score {score}"}))
     return _latest(instance).storage_id
 
 

@@ -47,7 +47,7 @@ def lifecycle(tmp_path_factory):
     # Five days of feeds label none of their own admissions yet: train on the history the first
     # export brought, force that version to champion, then register one that cannot clear a
     # floor of 1.0.
-    history = {"min_labelled_rows": 20, "require_lab_results": False}
+    history = {"min_labelled_rows": 20, "require_lab_results": False, "train_on_history": True}
     forced = run([risk_model], force_promotion=True, **history)
     newer = run([risk_model], min_auroc=1.0, **history)
     scored = run([patient_risk_scores])
