@@ -10,7 +10,9 @@ Spark engines run the project's own transforms, so only the engine differs.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
+import os
 import shutil
 import statistics
 import time
@@ -63,17 +65,26 @@ def duckdb_steps(inputs: Path) -> tuple[float, dict[str, Callable[[Path], None]]
 
 
 def spark_steps(remote: str, inputs: Path) -> tuple[float, dict[str, Callable[[Path], None]]]:
+    from pyspark.sql import functions as F
+
+    from healthcare_dataops import settings
     from healthcare_dataops.lakehouse import spark_engine
+    from healthcare_dataops.privacy import keys
     from healthcare_dataops.transforms import features, wearables
 
     started = time.perf_counter()
     session = spark_engine.connect(remote)
     startup = time.perf_counter() - started
     read = lambda name: session.read.parquet(str(inputs / name))  # noqa: E731
+    # As the patient_features asset calls it: the key the silver tables were pseudonymized
+    # with (the run's environment), and feed days counted from the first delivery day.
+    key = keys.key_bytes(os.environ.get(keys.PSEUDONYM_KEY_ENV) or keys.DEVELOPMENT_KEY)
+    first_day = read("encounters").agg(F.min("delivery_date").alias("first")).collect()[0]["first"]
+    feeds_began_at = settings.end_of_delivery_day(first_day - dt.timedelta(days=1))
     return startup, {
         "wearable_vitals": lambda out: wearables.hourly_vitals(read(VITALS_INPUT)).write.parquet(str(out)),
         "patient_features": lambda out: features.patient_features(
-            *(read(name) for name in SILVER_INPUTS)).write.parquet(str(out)),
+            *(read(name) for name in SILVER_INPUTS), key=key, feeds_began_at=feeds_began_at).write.parquet(str(out)),
     }
 
 
