@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -20,16 +21,34 @@ DRIFT_REPORT, RISK_SCORES, RISK_MODEL = "feature_drift_report", "patient_risk_sc
 
 
 @dataclass(frozen=True)
+class BaselineStatus:
+    """A clinical score on the champion's holdout, and the champion's paired margin over it."""
+
+    name: str
+    auroc: float | None
+    margin: float | None
+    margin_low: float | None
+    margin_high: float | None
+
+
+@dataclass(frozen=True)
 class ChampionStatus:
-    """The version scoring today's stays; ``version`` None where no version holds the alias."""
+    """The version scoring today's stays; ``version`` None where no version holds the alias.
+    ``model_card``: the version's description in the registry (cohort rules, split, intervals,
+    baselines, gate and the last drift decision), markdown."""
 
     model_name: str
     version: str | None = None
     holdout_auroc: float | None = None
+    holdout_auroc_ci_low: float | None = None
+    holdout_auroc_ci_high: float | None = None
     holdout_calibration_error: float | None = None
     holdout_brier: float | None = None
+    unseen_patients_auroc: float | None = None
+    baselines: tuple[BaselineStatus, ...] = ()
     trained_at: dt.datetime | None = None
     mlflow_url: str | None = None
+    model_card: str | None = None
 
 
 @dataclass(frozen=True)
@@ -37,10 +56,16 @@ class DriftStatus:
     """The newest feature_drift_report; ``reported_at`` None where none was materialized."""
 
     status: str = "no feature_drift_report materialized yet"
+    retrain_recommended: bool | None = None
     dataset_drift: bool | None = None
-    drift_share: float | None = None
+    performance_drift: bool | None = None
+    drift_score: float | None = None
     drift_threshold: float | None = None
     live_auroc: float | None = None
+    live_auroc_ci_low: float | None = None
+    live_auroc_ci_high: float | None = None
+    # The decision with each of its reasons, markdown.
+    decision: str | None = None
     delivery_day: str | None = None
     champion_version: str | None = None
     reported_at: dt.datetime | None = None
@@ -77,11 +102,30 @@ def champion_status(client: MlflowClient, model_name: str = REGISTERED_MODEL) ->
         model_name=model_name,
         version=str(version.version),
         holdout_auroc=metrics.get("holdout_auroc"),
+        holdout_auroc_ci_low=metrics.get("holdout_auroc_ci_low"),
+        holdout_auroc_ci_high=metrics.get("holdout_auroc_ci_high"),
         holdout_calibration_error=metrics.get("holdout_calibration_error"),
         holdout_brier=metrics.get("holdout_brier"),
+        unseen_patients_auroc=metrics.get("holdout_unseen_patients_auroc"),
+        baselines=_baselines(metrics),
         trained_at=dt.datetime.fromtimestamp(run.info.start_time / 1000, dt.UTC),
         mlflow_url=links.model_version_page(model_name, str(version.version)),
+        model_card=version.description or None,
     )
+
+
+def _baselines(metrics: dict[str, float]) -> tuple[BaselineStatus, ...]:
+    """The baselines risk_model logged (``ml.evaluation_log``: ``baseline_<name>_auroc`` and
+    ``auroc_minus_<name>`` with its interval)."""
+    found = []
+    for metric, auroc in sorted(metrics.items()):
+        named = re.fullmatch(r"baseline_(\w+)_auroc", metric)
+        if named:
+            key = named.group(1)
+            found.append(BaselineStatus(
+                key.upper(), auroc, metrics.get(f"auroc_minus_{key}"),
+                metrics.get(f"auroc_minus_{key}_ci_low"), metrics.get(f"auroc_minus_{key}_ci_high")))
+    return tuple(found)
 
 
 def _newest(instance: dg.DagsterInstance, asset: str) -> dg.EventLogRecord | None:
@@ -100,10 +144,15 @@ def drift_status(instance: dg.DagsterInstance) -> DriftStatus:
     found = _values(record)
     return DriftStatus(
         status=str(found.get("status", "")),
+        retrain_recommended=found.get("retrain_recommended"),
         dataset_drift=found.get("dataset_drift"),
-        drift_share=found.get("drift_share"),
+        performance_drift=found.get("performance_drift"),
+        drift_score=found.get("drift_score"),
         drift_threshold=found.get("drift_threshold"),
         live_auroc=found.get("live_auroc"),
+        live_auroc_ci_low=found.get("live_auroc_ci_low"),
+        live_auroc_ci_high=found.get("live_auroc_ci_high"),
+        decision=found.get("decision"),
         delivery_day=found.get("delivery_day"),
         champion_version=found.get("champion_version"),
         reported_at=dt.datetime.fromtimestamp(record.timestamp, dt.UTC),

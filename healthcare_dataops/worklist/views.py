@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pandas as pd
-from dash import html
+from dash import dcc, html
 
 from healthcare_dataops.pipeline_status.feeds import FeedStatus
 from healthcare_dataops.pipeline_status.model import ChampionStatus, DriftStatus, ScoresStatus
@@ -59,6 +59,18 @@ def reasons_panel(stay: pd.Series) -> list:
     ]
 
 
+def _interval(low: float | None, high: float | None) -> str:
+    return "" if low is None or high is None else f" (95% interval {low:.3f}–{high:.3f})"
+
+
+def _baselines(champion: ChampionStatus) -> str:
+    if not champion.baselines:
+        return "No clinical baseline logged with this version."
+    return "Against the clinical scores on the same holdout: " + "; ".join(
+        f"{b.name} AUROC {_number(b.auroc, '.3f')}, the model {_number(b.margin, '+.3f')}"
+        f"{_interval(b.margin_low, b.margin_high)}" for b in champion.baselines) + "."
+
+
 def _when(moment: dt.datetime | None) -> str:
     return "never" if moment is None else moment.strftime("%Y-%m-%d %H:%M UTC")
 
@@ -72,17 +84,29 @@ def _age(seconds_ago: float | None) -> str:
 
 def status_panel(champion: ChampionStatus, drift: DriftStatus, scores: ScoresStatus,
                  feeds: list[FeedStatus], now: float) -> html.Div:
-    model = (html.P("No champion model: nothing is scored until risk_model promotes a version.", id="champion")
-             if champion.version is None else html.P([
-                 f"Champion {champion.model_name} v{champion.version}: holdout AUROC "
-                 f"{_number(champion.holdout_auroc, '.3f')}, calibration error (ECE) "
-                 f"{_number(champion.holdout_calibration_error, '.3f')}, trained {_when(champion.trained_at)}. ",
-                 html.A("MLflow", href=champion.mlflow_url, target="_blank")], id="champion"))
-    drift_line = html.P([
-        f"Drift: {drift.status} " + (f"(report for {drift.delivery_day}, {_when(drift.reported_at)}) "
-                                     if drift.reported_at else ""),
-        html.A("Dagster", href=drift.dagster_url, target="_blank")],
-        id="drift", className="alert" if drift.dataset_drift else "")
+    model = ([html.P("No champion model: nothing is scored until risk_model promotes a version.", id="champion")]
+             if champion.version is None else [
+                 html.P([
+                     f"Champion {champion.model_name} v{champion.version}: holdout AUROC "
+                     f"{_number(champion.holdout_auroc, '.3f')}"
+                     f"{_interval(champion.holdout_auroc_ci_low, champion.holdout_auroc_ci_high)}, on patients "
+                     f"never seen in training {_number(champion.unseen_patients_auroc, '.3f')}, calibration error "
+                     f"(ECE) {_number(champion.holdout_calibration_error, '.3f')}, trained "
+                     f"{_when(champion.trained_at)}. ",
+                     html.A("MLflow", href=champion.mlflow_url, target="_blank")], id="champion"),
+                 html.P(_baselines(champion), id="baselines"),
+                 html.Details([html.Summary("Model card: cohort rules, split, intervals, baselines, gate, last "
+                                            "drift decision"),
+                               dcc.Markdown(champion.model_card or "No model card on this version.")],
+                              id="model-card"),
+             ])
+    drift_line = html.Details([
+        html.Summary([
+            f"Drift: {drift.status} " + (f"(report for {drift.delivery_day}, {_when(drift.reported_at)}) "
+                                         if drift.reported_at else ""),
+            html.A("Dagster", href=drift.dagster_url, target="_blank")]),
+        dcc.Markdown(drift.decision or ""),
+    ], id="drift", className="alert" if drift.retrain_recommended else "")
     feed_rows = [html.Tr([
         html.Td(feed.source),
         html.Td(_age(None if feed.last_delivery_at is None else now - feed.last_delivery_at)),
@@ -92,7 +116,7 @@ def status_panel(champion: ChampionStatus, drift: DriftStatus, scores: ScoresSta
     ], **{"data-source": feed.source}) for feed in feeds]
     return html.Div([
         html.H2("Can I trust it today"),
-        model,
+        *model,
         drift_line,
         html.P(f"Scored {scores.stays if scores.stays is not None else 'no'} stays for {scores.delivery_day or '–'}"
                f" with v{scores.model_version or '–'}.", id="scored"),

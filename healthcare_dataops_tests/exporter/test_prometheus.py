@@ -103,7 +103,7 @@ def test_prometheus_scrapes_the_exporter_and_fires_feed_late(exporter, scored_la
     wait_for("FeedLate firing for every feed",
              lambda: {"FeedLate:ehr", "FeedLate:labs", "FeedLate:wearables"} <= firing(), START_TIMEOUT_S, processes)
     # The champion is there, no blocking check failed, no drift: those stay quiet.
-    assert not {a for a in firing() if a.split(":")[0] in {"NoChampion", "BlockingCheckFailed", "DatasetDrift"}}
+    assert not {a for a in firing() if a.split(":")[0] in {"NoChampion", "BlockingCheckFailed", "DriftAsksRetraining"}}
     targets = _api(base, "targets")["activeTargets"]
     assert [t["health"] for t in targets] == ["up"]
 

@@ -157,11 +157,23 @@ def test_the_status_panel_matches_the_instance_and_mlflow(servers, scored_lakeho
         scores = model.scores_status(instance)
         summary = feeds.feed_statuses(feeds.table_statuses(instance, catalog.project_catalog()))
     expect(page.locator("#champion")).to_contain_text(
-        f"v{champion.version}: holdout AUROC {champion.holdout_auroc:.3f}, calibration error (ECE) "
+        f"v{champion.version}: holdout AUROC {champion.holdout_auroc:.3f} (95% interval "
+        f"{champion.holdout_auroc_ci_low:.3f}–{champion.holdout_auroc_ci_high:.3f}), on patients never seen in "
+        f"training {champion.unseen_patients_auroc:.3f}, calibration error (ECE) "
         f"{champion.holdout_calibration_error:.3f}")
     assert page.locator("#champion a").get_attribute("href") == champion.mlflow_url
-    expect(page.locator("#drift")).to_contain_text(drift.status)
-    assert page.locator("#drift a").get_attribute("href") == drift.dagster_url
+    lace = next(b for b in champion.baselines if b.name == "LACE")
+    expect(page.locator("#baselines")).to_contain_text(f"LACE AUROC {lace.auroc:.3f}, the model {lace.margin:+.3f}")
+    # The model card opens on the cohort rules and ends on the last drift decision's reasons.
+    page.locator("#model-card summary").click()
+    card = page.locator("#model-card")
+    expect(card.get_by_role("heading", name="Cohort and label")).to_be_visible()
+    expect(card.get_by_role("heading", name="Last drift decision")).to_be_visible()
+    expect(page.locator("#drift summary")).to_contain_text(drift.status)
+    assert page.locator("#drift summary a").get_attribute("href") == drift.dagster_url
+    page.locator("#drift summary").click()
+    first_reason = drift.decision.split("\n- ")[1].split(":")[0]
+    expect(page.locator("#drift li").first).to_contain_text(first_reason)
     expect(page.locator("#scored")).to_have_text(
         f"Scored {scores.stays} stays for {scored_lakehouse.last_day} with v{champion.version}.")
     delivered = {"ehr", "labs", "wearables"}  # the test feeds are CSV, HL7 and Open mHealth: no FHIR
