@@ -78,7 +78,7 @@ def _omb(url: str):
 
 
 PATIENTS_LINEAGE = resource_lineage("patient_id", "sex", "birth_year", "age_band", "race", "ethnicity", "state",
-                                     "zip3", "is_deceased")
+                                     "zip3", "is_deceased", "deceased_date")
 
 
 def conform_patients(batch) -> DataFrame:
@@ -101,6 +101,10 @@ def conform_patients(batch) -> DataFrame:
         zip3(address.getField("postalCode")).alias("zip3"),
         (element("deceasedDateTime").isNotNull() | F.coalesce(element("deceasedBoolean"), F.lit(False)))
         .alias("is_deceased"),
+        # Shifted like the CSV's deathdate (the readmission cohort leaves out stays ending in
+        # death); a deceasedBoolean alone has no date.
+        shift_date(F.to_date(fr.timestamp(element("deceasedDateTime"))),
+                   shift_days(F.col("patient_id"), batch.key)).alias("deceased_date"),
         *fr.provenance(),
         *version_columns(),
         reason(
