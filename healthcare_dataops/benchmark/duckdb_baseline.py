@@ -4,8 +4,11 @@ The benchmark sets our Spark step times beside what one process does with the sa
 the baseline must compute exactly what the Spark transforms compute: the same rows, columns
 and types (``healthcare_dataops_tests/benchmark/test_duckdb_baseline`` proves it). The SQL
 mirrors the Spark plans join for join and aggregate for aggregate, so duplicated inputs fan
-out the same way, and it is generated from the transforms' own constants, so a change to a
-comorbidity, a key lab, a window or the feature order changes the baseline too.
+out the same way, and it is generated from the transforms' own constants and code lists, so a
+change to a comorbidity, a key lab, a window, a cohort code, a Charlson weight or the column
+order changes the baseline too. What the SQL spells out by hand, and must follow a change by
+hand: the episode and cohort rules (``readmission_cohort``) and the LACE and HOSPITAL points
+(``clinical_scores``).
 
 Inputs are plain Parquet files, one list per table; each run opens its own in-memory DuckDB
 with its default threads (every core) and writes one Parquet file with ``COPY``.
@@ -13,19 +16,31 @@ with its default threads (every core) and writes one Parquet file with ``COPY``.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping, Sequence
 
 import duckdb
+import pyarrow as pa
 
-from healthcare_dataops.privacy import MAX_SHIFT_DAYS
+from healthcare_dataops import reference
+from healthcare_dataops.privacy import shift_days_of
+from healthcare_dataops.transforms.clinical_scores import CHARLSON_REPLACES, HOSPITAL, LACE
 from healthcare_dataops.transforms.features import (
     COMORBIDITIES,
     DAY,
     FEATURES,
     KEY_LABS,
     LABEL,
-    READMISSION_WINDOW_DAYS,
+    OUTCOME_COLUMNS,
     SILVER_INPUTS,
+)
+from healthcare_dataops.transforms.readmission_cohort import (
+    AGAINST_MEDICAL_ADVICE,
+    DIED_IN_HOSPITAL,
+    READMISSION_WINDOW_DAYS,
+    TRANSFER_WITHIN_SECONDS,
+    TRANSFERRED_OUT,
+    CohortCodes,
 )
 from healthcare_dataops.transforms.wearables import RESTING_HOUR_MIN_READINGS, VITALS_COLUMNS
 
@@ -79,15 +94,153 @@ def hourly_vitals_sql() -> str:
     """
 
 
-def patient_features_sql() -> str:
-    """``features.patient_features`` over the tables named in ``SILVER_INPUTS``."""
+def _in(value: str, codes: Sequence[str]) -> str:
+    # SQL has no empty IN list; Spark's isin() of none is false (each use here is coalesced
+    # or filters, where false and null are the same).
+    return f"({value} IN ({', '.join(map(_literal, codes))}))" if codes else "FALSE"
+
+
+# Spark orders ascending with nulls first, DuckDB with nulls last: every window says which.
+BY_START = "PARTITION BY patient_id ORDER BY start_at ASC NULLS FIRST, encounter_id ASC NULLS FIRST"
+# The table of each patient's date shift (days), computed in Python from the key: see
+# _create_patient_shifts.
+PATIENT_SHIFTS = "patient_shifts"
+
+
+def _episodes_sql(codes: CohortCodes) -> str:
+    """``readmission_cohort.inpatient_stays``: every inpatient stay placed in its episode."""
+    reason, code = "coalesce(reason_code, '')", "coalesce(code, '')"
+    planned = (
+        f"({_in(reason, codes.planned_always)} OR ({_in(code, codes.elective_admission)}"
+        f" AND {_in(reason, codes.planned_when_elective)}))"
+    )
+    previous_end = f"lag(end_at) OVER ({BY_START})"
+    # A stay that starts while the previous one is still open continues it as well.
+    continues = (
+        f"(lag(encounter_id) OVER ({BY_START}) IS NOT NULL AND ({previous_end} IS NULL"
+        f" OR {_seconds_between('start_at', previous_end)} <= {TRANSFER_WITHIN_SECONDS}))"
+    )
+    return f"""
+        stays AS (
+            SELECT encounter_id, patient_id, start_at, end_at, reason_code, delivery_date,
+                {planned} AS planned, {_in(code, codes.elective_admission)} AS elective
+            FROM encounters
+            WHERE encounter_class = 'inpatient'
+        ),
+        placed AS (
+            SELECT *, {continues} AS continues,
+                lead(start_at) OVER ({BY_START}) AS next_start,
+                lead(planned) OVER ({BY_START}) AS next_planned
+            FROM stays
+        ),
+        numbered AS (
+            SELECT *,
+                (end_at IS NOT NULL AND next_start IS NOT NULL
+                    AND {_seconds_between('next_start', 'end_at')} <= {TRANSFER_WITHIN_SECONDS}) AS transferred_out,
+                sum((NOT continues)::INTEGER) OVER (
+                    {BY_START} ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS episode
+            FROM placed
+        ),
+        episodes AS (
+            SELECT *,
+                first_value(start_at) OVER whole_episode AS episode_start,
+                first_value(elective) OVER whole_episode AS episode_elective
+            FROM numbered
+            WINDOW whole_episode AS (
+                PARTITION BY patient_id, episode ORDER BY start_at ASC NULLS FIRST, encounter_id ASC NULLS FIRST
+                ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+        ),
+        idx AS (
+            -- readmission_cohort.index_admissions: every closed stay, from its episode's start.
+            SELECT encounter_id, patient_id, episode_start AS admitted_at, end_at AS cutoff_at,
+                {_seconds_between('end_at', 'episode_start')} / {DAY} AS length_of_stay_days,
+                delivery_date AS discharge_delivery_date,
+                -- Only the first readmission counts: a planned one first means none.
+                (next_start IS NOT NULL
+                    AND {_seconds_between('next_start', 'end_at')} <= {READMISSION_WINDOW_DAYS * DAY}
+                    AND NOT coalesce(next_planned, FALSE))::INTEGER AS readmitted,
+                episode_elective AS elective,
+                coalesce({_in('reason_code', codes.oncology_reason)}, FALSE) AS oncology,
+                coalesce({_in('reason_code', codes.procedure_reason)}, FALSE) AS had_procedure,
+                episode_start, end_at, transferred_out
+            FROM episodes
+            WHERE end_at IS NOT NULL
+        ),
+        against_advice AS (
+            SELECT DISTINCT encounter_id AS against_advice
+            FROM conditions
+            WHERE {_in('code', codes.against_medical_advice)}
+        ),
+        exclusions AS (
+            -- readmission_cohort.cohort_exclusion. Dates of death are local days, stay times
+            -- UTC: a day's leeway at the admission's end.
+            SELECT i.encounter_id,
+                CASE
+                    WHEN d.deceased_date >= i.episode_start::DATE - 1 AND d.deceased_date <= i.end_at::DATE
+                        THEN {_literal(DIED_IN_HOSPITAL)}
+                    WHEN i.transferred_out THEN {_literal(TRANSFERRED_OUT)}
+                    WHEN a.against_advice IS NOT NULL THEN {_literal(AGAINST_MEDICAL_ADVICE)}
+                END AS cohort_exclusion
+            FROM idx i
+                LEFT JOIN (SELECT patient_id, deceased_date FROM patients WHERE deceased_date IS NOT NULL) d
+                    ON i.patient_id = d.patient_id
+                LEFT JOIN against_advice a ON i.encounter_id = a.against_advice
+        )"""
+
+
+def _charlson_sql(weights: Mapping[str, tuple[str, int]]) -> str:
+    """``clinical_scores.charlson_index``: rows without a Charlson condition are absent."""
+    categories = sorted({category for category, _ in weights.values()})
+
+    def weight_of(category: str) -> str:
+        cases = " ".join(f"WHEN {_literal(code)} THEN {points}" for code, (name, points) in weights.items()
+                         if name == category)
+        return f"max(CASE c.code {cases} END)"
+
+    # Within the index a worse category replaces its milder one.
+    replaced = [f'CASE WHEN "{worse}" IS NOT NULL AND "{milder}" IS NOT NULL THEN "{milder}" ELSE 0 END'
+                for worse, milder in CHARLSON_REPLACES.items() if worse in categories and milder in categories]
+    points = " + ".join(f'coalesce("{name}", 0)' for name in categories) or "0"
+    per_category = ", ".join(f'{weight_of(name)} AS "{name}"' for name in categories)
+    return f"""
+        charlson_categories AS (
+            SELECT i.encounter_id{", " + per_category if per_category else ""}
+            FROM idx i JOIN conditions c
+                ON i.patient_id = c.patient_id AND c.onset_date <= i.cutoff_at::DATE
+            WHERE {_in('c.code', list(weights))}
+            GROUP BY i.encounter_id
+        ),
+        charlson AS (
+            SELECT encounter_id, ({points}) - ({" + ".join(replaced) or "0"}) AS charlson_index
+            FROM charlson_categories
+        )"""
+
+
+def _banded(value: str, bands: Sequence[tuple[float, int]]) -> str:
+    """Points of the highest band whose lower bound ``value`` reaches; none (or null) is 0."""
+    cases = " ".join(f"WHEN {value} >= {low} THEN {given}" for low, given in sorted(bands, reverse=True))
+    return f"(CASE {cases} ELSE 0 END)"
+
+
+def patient_features_sql(
+    feeds_began_at: dt.datetime, codes: CohortCodes | None = None,
+    charlson_weights: Mapping[str, tuple[str, int]] | None = None,
+) -> str:
+    """``features.patient_features`` over the tables named in ``SILVER_INPUTS`` and the table
+    of date shifts ``PATIENT_SHIFTS`` (patient_id, shift_days)."""
+    codes = codes or CohortCodes.from_reference()
+    weights = reference.charlson_conditions() if charlson_weights is None else charlson_weights
     flags = {
-        name: f"max((c.code IN ({', '.join(map(_literal, codes))}))::INTEGER)" for name, codes in COMORBIDITIES.items()
+        name: f"max((c.code IN ({', '.join(map(_literal, comorbidity_codes))}))::INTEGER)"
+        for name, comorbidity_codes in COMORBIDITIES.items()
     }
     prior_gap = _seconds_between("i.admitted_at", "e.start_at")
 
-    def within(days: int, encounter_class: str) -> str:
-        counted = f"({prior_gap} <= {days * DAY}) AND e.encounter_class = {_literal(encounter_class)}"
+    def within(days: int, encounter_class: str, after_seconds: int = 0) -> str:
+        counted = (
+            f"{prior_gap} > {after_seconds} AND {prior_gap} <= {days * DAY}"
+            f" AND e.encounter_class = {_literal(encounter_class)}"
+        )
         # Spark sums ints into a bigint; DuckDB into a HUGEINT.
         return f"sum(({counted})::INTEGER)::BIGINT"
 
@@ -122,14 +275,47 @@ def patient_features_sql() -> str:
         **{f"{a}_{kind}": f"l.{a}_{kind}" for a in KEY_LABS for kind in ("last", "trend")},
         **{name: f"w.{name}" for name in WEARABLE_FEATURES},
     }
-    readmission_gap = _seconds_between("r.start_at", "i.cutoff_at")
+    # Real time of the discharge: the shifted instant moved forward by the patient's shift;
+    # feed days count from the start of the first delivery day (Python's int() of the epoch
+    # seconds, as features.patient_features takes it).
+    real_time = f"({_unix_timestamp('i.cutoff_at')} + s.shift_days::BIGINT * {DAY})"
+    feed_day = f"(({real_time} - {int(feeds_began_at.timestamp())}) / {DAY})"
+    acute = "(NOT coalesce(i.elective, FALSE))"
+
+    def point(condition: str, given: int) -> str:
+        return f"(CASE WHEN coalesce({condition}, FALSE) THEN {given} ELSE 0 END)"
+
+    # clinical_scores.lace and clinical_scores.hospital, band for band.
+    lace = " + ".join([
+        _banded(f"floor({features['length_of_stay_days']})", [(1, 1), (2, 2), (3, 3), (4, 4), (7, 5), (14, 7)]),
+        point(acute, 3),
+        "(CASE WHEN ch.charlson_index >= 4 THEN 5 ELSE coalesce(ch.charlson_index, 0) END)",
+        f"least(coalesce({features['ed_visits_6m']}, 0), 4)",
+    ])
+    hospital = " + ".join([
+        point(f"{features['hemoglobin_last']} < 12", 1),
+        point("i.oncology", 2),
+        point(f"{features['sodium_last']} < 135", 1),
+        point("i.had_procedure", 1),
+        point(acute, 1),
+        _banded(f"coalesce({features['admissions_12m']}, 0)", [(2, 2), (6, 5)]),
+        point(f"{features['length_of_stay_days']} >= 5", 2),
+    ])
+    outcomes = {
+        LABEL: "CASE WHEN x.cohort_exclusion IS NULL THEN i.readmitted END",
+        # A discharge delivered this late is final once the data reach 30 days past its
+        # delivery; history from before the feeds never is.
+        "label_complete": f"(date_diff('day', i.discharge_delivery_date, horizon) >= {READMISSION_WINDOW_DAYS}"
+                          f" AND {feed_day} >= 0)",
+        "cohort_exclusion": "x.cohort_exclusion",
+        "before_feeds": f"({feed_day} < 0)",
+        "feed_day": feed_day,
+        LACE: f"({lace})::INTEGER",
+        HOSPITAL: f"({hospital})::INTEGER",
+    }
     return f"""
-        WITH idx AS (
-            SELECT encounter_id, patient_id, start_at AS admitted_at, end_at AS cutoff_at,
-                length_of_stay_hours / 24.0 AS length_of_stay_days, delivery_date AS discharge_delivery_date
-            FROM encounters
-            WHERE encounter_class = 'inpatient' AND end_at IS NOT NULL
-        ),
+        WITH {_episodes_sql(codes)},
+        {_charlson_sql(weights)},
         comorbidities AS (
             SELECT i.encounter_id, {", ".join(f"{flag} AS {name}" for name, flag in flags.items())}
             FROM idx i JOIN conditions c
@@ -137,9 +323,10 @@ def patient_features_sql() -> str:
             GROUP BY i.encounter_id
         ),
         prior_utilization AS (
+            -- Not the ED visit that led to this admission: one in the day before it.
             SELECT i.encounter_id,
                 {within(182, "inpatient")} AS admissions_6m, {within(365, "inpatient")} AS admissions_12m,
-                {within(182, "emergency")} AS ed_visits_6m, {within(365, "emergency")} AS ed_visits_12m
+                {within(182, "emergency", DAY)} AS ed_visits_6m, {within(365, "emergency", DAY)} AS ed_visits_12m
             FROM idx i JOIN encounters e
                 ON i.patient_id = e.patient_id AND {prior_gap} > 0 AND {prior_gap} <= {365 * DAY}
             GROUP BY i.encounter_id
@@ -175,29 +362,19 @@ def patient_features_sql() -> str:
                     AS sleep_minutes_per_day_7d
             FROM wearable_hours
             GROUP BY encounter_id
-        ),
-        labels AS (
-            SELECT i.encounter_id, max((r.start_at IS NOT NULL)::INTEGER) AS {LABEL}
-            FROM idx i LEFT JOIN (SELECT patient_id, start_at FROM encounters WHERE encounter_class = 'inpatient') r
-                ON i.patient_id = r.patient_id AND {readmission_gap} > 0
-                AND {readmission_gap} <= {READMISSION_WINDOW_DAYS * DAY}
-            GROUP BY i.encounter_id
         )
         SELECT i.encounter_id, i.patient_id, i.admitted_at, i.cutoff_at AS discharged_at,
             {", ".join(f"{features[name]} AS {name}" for name in FEATURES)},
-            labels.{LABEL},
-            -- Final once the data reach 30 days past the export, or 30 days plus the largest
-            -- date shift past the shifted discharge (see features.patient_features).
-            date_diff('day', i.discharge_delivery_date, horizon) >= {READMISSION_WINDOW_DAYS}
-                OR date_diff('day', i.cutoff_at::DATE, horizon) >= {READMISSION_WINDOW_DAYS + MAX_SHIFT_DAYS}
-                AS label_complete
+            {", ".join(f"{outcomes[name]} AS {name}" for name in OUTCOME_COLUMNS)}
         FROM idx i
             LEFT JOIN patients p ON i.patient_id = p.patient_id
             LEFT JOIN comorbidities c ON i.encounter_id = c.encounter_id
             LEFT JOIN prior_utilization u ON i.encounter_id = u.encounter_id
             LEFT JOIN labs l ON i.encounter_id = l.encounter_id
             LEFT JOIN wearables w ON i.encounter_id = w.encounter_id
-            LEFT JOIN labels ON i.encounter_id = labels.encounter_id
+            LEFT JOIN exclusions x ON i.encounter_id = x.encounter_id
+            LEFT JOIN charlson ch ON i.encounter_id = ch.encounter_id
+            LEFT JOIN {PATIENT_SHIFTS} s ON i.patient_id = s.patient_id
             CROSS JOIN (SELECT max(delivery_date) AS horizon FROM encounters)
     """
 
@@ -218,12 +395,42 @@ def hourly_vitals(readings: Files) -> duckdb.DuckDBPyRelation:
     return _connect({"wearable_readings": readings}).sql(hourly_vitals_sql())
 
 
+def _create_patient_shifts(connection: duckdb.DuckDBPyConnection, key: bytes) -> None:
+    """The table ``PATIENT_SHIFTS``: each inpatient's date shift, precomputed in Python from the
+    distinct patient ids before the features' SQL runs. The shift is an HMAC of the pseudonym
+    (``privacy.shift_days_of``, the reference of the Spark expression); DuckDB has no HMAC,
+    and one HMAC per patient in Python costs far less than a UDF called per row."""
+    ids = [patient for (patient,) in connection.execute(
+        "SELECT DISTINCT patient_id FROM encounters WHERE encounter_class = 'inpatient' AND patient_id IS NOT NULL"
+    ).fetchall()]
+    shifts = pa.table({
+        "patient_id": pa.array(ids, pa.string()),
+        "shift_days": pa.array([shift_days_of(patient, key) for patient in ids], pa.int32()),
+    })
+    connection.register("_patient_shifts_arrow", shifts)
+    connection.execute(f"CREATE TABLE {PATIENT_SHIFTS} AS SELECT * FROM _patient_shifts_arrow")
+    connection.unregister("_patient_shifts_arrow")
+
+
+def _features_connection(
+    tables: Mapping[str, Files], key: bytes, feeds_began_at: dt.datetime, codes: CohortCodes | None,
+    charlson_weights: Mapping[str, tuple[str, int]] | None,
+) -> tuple[duckdb.DuckDBPyConnection, str]:
+    connection = _connect({name: tables[name] for name in SILVER_INPUTS})
+    _create_patient_shifts(connection, key)
+    return connection, patient_features_sql(feeds_began_at, codes, charlson_weights)
+
+
 def patient_features(
-    encounters: Files, patients: Files, conditions: Files, lab_results: Files, wearable_vitals: Files
+    encounters: Files, patients: Files, conditions: Files, lab_results: Files, wearable_vitals: Files, *,
+    key: bytes, feeds_began_at: dt.datetime, codes: CohortCodes | None = None,
+    charlson_weights: Mapping[str, tuple[str, int]] | None = None,
 ) -> duckdb.DuckDBPyRelation:
-    """The patient features of the tables' Parquet files, as a relation on a connection of its own."""
+    """The patient features of the tables' Parquet files, as a relation on a connection of its
+    own; ``key`` and ``feeds_began_at`` as ``features.patient_features`` takes them."""
     inputs = dict(zip(SILVER_INPUTS, (encounters, patients, conditions, lab_results, wearable_vitals), strict=True))
-    return _connect(inputs).sql(patient_features_sql())
+    connection, query = _features_connection(inputs, key, feeds_began_at, codes, charlson_weights)
+    return connection.sql(query)
 
 
 def _write(connection: duckdb.DuckDBPyConnection, query: str, out_path: str) -> int:
@@ -237,7 +444,10 @@ def run_hourly_vitals(readings_parquet: Sequence[str], out_path: str) -> int:
     return _write(_connect({"wearable_readings": readings_parquet}), hourly_vitals_sql(), out_path)
 
 
-def run_patient_features(inputs: Mapping[str, Sequence[str]], out_path: str) -> int:
+def run_patient_features(
+    inputs: Mapping[str, Sequence[str]], out_path: str, *, key: bytes, feeds_began_at: dt.datetime,
+    codes: CohortCodes | None = None, charlson_weights: Mapping[str, tuple[str, int]] | None = None,
+) -> int:
     """Patient features of the tables in ``inputs`` (``SILVER_INPUTS``, each a list of Parquet
     files) into one Parquet file; returns the rows written."""
-    return _write(_connect({name: inputs[name] for name in SILVER_INPUTS}), patient_features_sql(), out_path)
+    return _write(*_features_connection(inputs, key, feeds_began_at, codes, charlson_weights), out_path)

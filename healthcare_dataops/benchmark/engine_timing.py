@@ -54,13 +54,24 @@ def timed(step: Callable[[Path], None], out: Path) -> dict[str, object]:
 
 
 def duckdb_steps(inputs: Path) -> tuple[float, dict[str, Callable[[Path], None]]]:
-    from healthcare_dataops.benchmark import duckdb_baseline
+    import duckdb
 
+    from healthcare_dataops import settings
+    from healthcare_dataops.benchmark import duckdb_baseline
+    from healthcare_dataops.privacy import keys
+
+    # The same key and first delivery day as the Spark engines take (spark_steps).
+    key = keys.key_bytes(os.environ.get(keys.PSEUDONYM_KEY_ENV) or keys.DEVELOPMENT_KEY)
+    [(first_day,)] = duckdb.execute(
+        "SELECT min(delivery_date) FROM read_parquet($files)", {"files": parquet_files(inputs, "encounters")}
+    ).fetchall()
+    feeds_began_at = settings.end_of_delivery_day(first_day - dt.timedelta(days=1))
     return 0.0, {
         "wearable_vitals": lambda out: duckdb_baseline.run_hourly_vitals(
             parquet_files(inputs, VITALS_INPUT), str(out)),
         "patient_features": lambda out: duckdb_baseline.run_patient_features(
-            {name: parquet_files(inputs, name) for name in SILVER_INPUTS}, str(out)),
+            {name: parquet_files(inputs, name) for name in SILVER_INPUTS}, str(out),
+            key=key, feeds_began_at=feeds_began_at),
     }
 
 
