@@ -111,8 +111,8 @@ def _check_config(args: argparse.Namespace) -> int:
 def _drift_scenario(args: argparse.Namespace) -> int:
     import tempfile
 
-    from healthcare_dataops.benchmark.drift_scenario import DriftScenarioResult, drift_scenario_lines
     from healthcare_dataops.scenarios import drift_scenarios
+    from healthcare_dataops.scenarios.drift_results import DriftScenarioResult, drift_scenario_lines
 
     names = [n.strip() for n in args.scenarios.split(",")] if args.scenarios else list(drift_scenarios.BY_NAME)
     unknown = [n for n in names if n not in drift_scenarios.BY_NAME]

@@ -84,7 +84,7 @@ class ScoredLakehouse:
 
 # Fewer, shallower trees and the first export's history as training rows: a champion, not a good one.
 QUICK_CHAMPION = {"n_estimators": 60, "learning_rate": 0.3, "min_labelled_rows": 20, "require_lab_results": False,
-                  "force_promotion": True}
+                  "train_on_history": True, "force_promotion": True}
 
 
 def build_scored(root: Path, patients: int, first_day: str, days: int, *generator_options: str) -> ScoredLakehouse:

@@ -162,10 +162,10 @@ def _write(stem: Path, machine: dict, results: list, backfills: list = (), worke
 
 def _render_again(path: Path) -> int:
     from healthcare_dataops.benchmark.backfill_run import BackfillResult
-    from healthcare_dataops.benchmark.drift_scenario import DriftScenarioResult
     from healthcare_dataops.benchmark.engine_workers import WorkersResult
     from healthcare_dataops.benchmark.fhir_path import FhirPathResult
     from healthcare_dataops.benchmark.scale_run import ScaleResult
+    from healthcare_dataops.scenarios.drift_results import DriftScenarioResult
 
     saved = json.loads(path.read_text(encoding="utf-8"))
     _write(path.with_suffix(""), saved["machine"], [ScaleResult.from_json(s) for s in saved["scales"]],

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from healthcare_dataops.benchmark.backfill_report import backfill_lines, backfill_target
-from healthcare_dataops.benchmark.drift_scenario import drift_scenario_lines
 from healthcare_dataops.benchmark.end_to_end_report import end_to_end_lines
 from healthcare_dataops.benchmark.engine_workers import workers_lines
 from healthcare_dataops.benchmark.fhir_path import fhir_path_lines
@@ -13,6 +12,7 @@ from healthcare_dataops.benchmark.figures import HEAVY_STEPS, headline, layer_of
 from healthcare_dataops.benchmark.markdown import count, value
 from healthcare_dataops.benchmark.run_stats import RunStats, StepStats
 from healthcare_dataops.benchmark.targets import GIB, Target, judge, judge_growth
+from healthcare_dataops.scenarios.drift_results import drift_scenario_lines
 
 # What would shorten each part of the profile, for the targets it misses.
 REMEDIES = {

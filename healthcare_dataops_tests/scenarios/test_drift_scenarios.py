@@ -25,10 +25,10 @@ import json
 
 import pytest
 
-from healthcare_dataops.benchmark.drift_scenario import DriftScenarioResult, drift_scenario_lines
 from healthcare_dataops.lib.source_value_checks import LAB_VALUES_MATCH_HISTORY, WEARABLE_VALUES_MATCH_HISTORY
 from healthcare_dataops.model_health.drift import DEFAULT_IMPORTANCE_THRESHOLD
 from healthcare_dataops.scenarios import drift_scenarios
+from healthcare_dataops.scenarios.drift_results import DriftScenarioResult, drift_scenario_lines
 from healthcare_dataops.scenarios.drift_scenarios import CITYCORE, ScenarioRun, Sizes
 from healthcare_dataops.scenarios.world import ScenarioWorld
 

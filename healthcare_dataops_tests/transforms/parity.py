@@ -108,12 +108,7 @@ def enrollments(bronze: Bronze) -> DataFrame:
 
 def silver_enrollments(bronze: Bronze) -> DataFrame:
     """What ``device_enrollments`` holds: conformed, not quarantined, newest per device."""
-    table = wearables.DEVICE_ENROLLMENTS
-    return (
-        outcomes(enrollments(bronze), table)
-        .where(F.col("_outcome") == "written")
-        .select(*table.columns)
-    )
+    return silver_rows(bronze, "device_enrollments")
 
 
 def readings(bronze: Bronze) -> DataFrame:
@@ -160,12 +155,18 @@ def hourly_vitals(bronze: Bronze) -> DataFrame:
     return wearables.hourly_vitals(readings(bronze).where(F.col(REASON).isNull()))
 
 
+def silver_rows(bronze: Bronze, name: str) -> DataFrame:
+    """What the silver table holds: conformed, not quarantined, the newest version of each key.
+    Gold's windows over a patient's stays assume one row per stay: the generated feeds deliver
+    a stay again once it closes, and two versions tied on their order would make the result
+    depend on how an engine partitions them."""
+    table, build = CONFORMED[name]
+    return outcomes(build(bronze), table).where(F.col("_outcome") == "written").select(*table.columns)
+
+
 def feature_inputs(bronze: Bronze) -> tuple[DataFrame, ...]:
-    """Silver as the gold features read it: the conformed rows without a quarantine reason."""
-    silver = [
-        CONFORMED[name][1](bronze).where(F.col(REASON).isNull())
-        for name in ("encounters", "patients", "conditions", "lab_results")
-    ]
+    """Silver as the gold features read it."""
+    silver = [silver_rows(bronze, name) for name in ("encounters", "patients", "conditions", "lab_results")]
     return (*silver, hourly_vitals(bronze))
 
 
