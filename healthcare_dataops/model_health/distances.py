@@ -65,6 +65,9 @@ def calibrated_thresholds(
     """Per column: the distance a control window of ``current_rows`` rows (at most half the
     reference) reaches in ``CONTROL_QUANTILE`` of ``draws`` draws, floored at MIN_EFFECT."""
     size = max(1, min(current_rows, len(reference) // 2))
+    # The seeded draws pick rows by position: in a canonical order, the thresholds depend on
+    # the rows alone, not on the order the engine wrote them in (which varies from run to run).
+    reference = reference.sort_values(list(columns), kind="stable", na_position="last").reset_index(drop=True)
     rng = np.random.default_rng(seed)
     chosen = np.zeros((draws, len(reference)), dtype=bool)
     for draw in range(draws):

@@ -97,8 +97,12 @@ def current_window(features: pd.DataFrame, window_days: int) -> pd.DataFrame:
 
 
 def sample(rows: pd.DataFrame, max_rows: int, seed: int) -> pd.DataFrame:
-    """A seeded random sample, so a rerun of the same day gives the same report."""
-    return rows if len(rows) <= max_rows else rows.sample(n=max_rows, random_state=seed)
+    """A seeded random sample, so a rerun of the same day gives the same report: drawn from
+    the rows in encounter order, as the engine may write them in any order."""
+    if len(rows) <= max_rows:
+        return rows
+    ordered = rows.sort_values("encounter_id", kind="stable") if "encounter_id" in rows else rows
+    return ordered.sample(n=max_rows, random_state=seed)
 
 
 def typed(rows: pd.DataFrame, columns: tuple[str, ...] = FEATURES) -> pd.DataFrame:
