@@ -100,6 +100,15 @@ def scored_lakehouse(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def generated_parity_bronze(tmp_path_factory):
+    """The generated feeds' bronze rows the JVM parity and Spark cluster tests feed both
+    engines (parity.generated_bronze), built once: Arrow tables, read only."""
+    from healthcare_dataops_tests.transforms.parity import generated_bronze
+
+    return generated_bronze(tmp_path_factory.mktemp("generated"))
+
+
+@pytest.fixture(scope="session")
 def samples_dir() -> Path:
     """The real source files written by others; tests that need them skip where absent."""
     if not SHARED_SAMPLES.is_dir():

@@ -119,12 +119,13 @@ def cluster_spark(cluster) -> SparkSession:
 
 
 @pytest.fixture(scope="module")
-def bronze_dir(cluster, tmp_path_factory) -> Path:
+def bronze_dir(cluster, generated_parity_bronze, tmp_path_factory) -> Path:
     """The generated feeds' bronze tables as Parquet, two files each (two tasks per scan).
 
-    Asks for ``cluster`` only so that the cluster is starting while the feeds are generated.
+    Asks for ``cluster`` first only so that the cluster is starting while the feeds are
+    generated (where the parity tests have not generated them already).
     """
-    tables = parity.generated_bronze(tmp_path_factory.mktemp("generated"))
+    tables = generated_parity_bronze
     root = tmp_path_factory.mktemp("bronze")
     for name, table in tables.items():
         (root / name).mkdir()

@@ -51,7 +51,6 @@ from healthcare_dataops_tests.transforms.parity import (
     VITALS_SUMMED,
     assert_identical,
     feature_inputs,
-    generated_bronze,
     hourly_vitals,
     in_memory,
     patient_features,
@@ -69,7 +68,8 @@ def engines(spark, jvm_spark) -> dict[str, SparkSession]:
 
 
 # ---------------------------------------------------------------------------------------------
-# Bronze inputs (the generated feeds' builder is shared: parity.generated_bronze)
+# Bronze inputs (the generated feeds' are shared with the cluster test: conftest's
+# generated_parity_bronze, built by parity.generated_bronze)
 # ---------------------------------------------------------------------------------------------
 
 SAMPLE_DAY = "2026-01-05"
@@ -306,7 +306,7 @@ def _edge_cases() -> dict[str, pa.Table]:
 def bronze(request, tmp_path_factory) -> dict[str, pa.Table]:
     """The bronze rows of one input set, by table, as Arrow tables both engines are fed."""
     if request.param == "generated":
-        return generated_bronze(tmp_path_factory.mktemp("generated"))
+        return request.getfixturevalue("generated_parity_bronze")
     if request.param == "samples":
         return _samples(request.getfixturevalue("samples_dir"), tmp_path_factory.mktemp("samples"))
     return _edge_cases()
