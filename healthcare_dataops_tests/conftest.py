@@ -28,6 +28,12 @@ LONGEST_FIRST = (
     "webui/test_dagster_ui.py",
     "reliability/test_fault_suite.py",
 )
+# In one process, the commands of background.py (the quickstart, the benchmark CLI, the drift
+# scenarios) run from the start beside the tests, and their tests come last, to read what they
+# left. These files keep both cores busy themselves (JVM Spark starting and computing: the
+# cluster's start took 98 s alone and 223-227 s beside the background commands), so they come
+# after the rest, and wait for the background commands to end.
+AFTER_THE_BACKGROUND = ("lakehouse/test_spark_cluster.py", "transforms/test_engine_parity.py")
 
 
 # Session fixtures that build a lakehouse (shared_lakehouses.py): with workers, every file that
@@ -41,14 +47,21 @@ def _module(item: pytest.Item) -> str:
 
 # tryfirst: the groups must be marked before xdist reads them off the items.
 @pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     def rank(item: pytest.Item) -> int:
         module = _module(item)
         return LONGEST_FIRST.index(module) if module in LONGEST_FIRST else len(LONGEST_FIRST)
 
     items.sort(key=rank)  # stable: the rest keep their order
-    # Last: the other Python's test, whose install runs in the background meanwhile.
-    items.sort(key=lambda item: item.path.name == "test_other_python.py")
+    if hasattr(config, "workerinput"):
+        # Last: the other Python's test, whose install runs in the background meanwhile.
+        items.sort(key=lambda item: item.path.name == "test_other_python.py")
+    else:
+        # The rest, then the engine-heavy files, then the tests of the background commands, then
+        # the other Python's test (its install also runs in the background meanwhile).
+        items.sort(key=lambda item: (item.path.name == "test_other_python.py",
+                                     bool(getattr(getattr(item, "module", None), "BACKGROUND_COMMANDS", ())),
+                                     _module(item) in AFTER_THE_BACKGROUND))
     # One xdist group per file (loadgroup then schedules as loadfile does), but one for all
     # the files that share a built lakehouse.
     shared_by_module: dict[str, str] = {}
@@ -60,16 +73,38 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         item.add_marker(pytest.mark.xdist_group(shared_by_module.get(_module(item), _module(item))))
 
 
-def pytest_collection_finish(session: pytest.Session) -> None:
-    from healthcare_dataops_tests.other_python import start_in_background
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    from healthcare_dataops_tests import background
 
-    start_in_background(session)
+    if _module(item) in AFTER_THE_BACKGROUND and background.BACKGROUND_KEY in item.config.stash:
+        item.config.stash[background.BACKGROUND_KEY].wait_for_all()
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    from healthcare_dataops_tests import background, other_python
+
+    background.start_in_background(session)
+    other_python.start_in_background(session)
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
-    from healthcare_dataops_tests.other_python import remove_background_install
+    from healthcare_dataops_tests import background, other_python
 
-    remove_background_install(session)
+    other_python.remove_background_install(session)
+    if background.BACKGROUND_KEY in session.config.stash:
+        session.config.stash[background.BACKGROUND_KEY].remove()
+
+
+def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
+    """Beside the slowest tests: the commands that ran in the background, whose tests' times
+    above are only the wait for them."""
+    from healthcare_dataops_tests import background
+
+    if background.BACKGROUND_KEY in config.stash and (times := config.stash[background.BACKGROUND_KEY].times()):
+        terminalreporter.write_sep("=", "background commands (beside the tests above)")
+        for name, seconds in times:
+            terminalreporter.write_line(f"{seconds:8.2f}s  {name}")
 
 
 @pytest.fixture(scope="session")

@@ -1,22 +1,25 @@
-"""The README's main command, run as a user runs it: generate, materialize via the CLI, summary."""
+"""The README's main command, run as a user runs it: generate, materialize via the CLI, summary.
+
+The script runs in the background from the start of the test run (background.py), and the test
+reads what it printed and left."""
 
 import os
 import re
-import subprocess
 from pathlib import Path
 
 import dagster as dg
 import pytest
 
+from healthcare_dataops_tests import background
 from healthcare_dataops_tests.conftest import REPO_ROOT
 
 
-@pytest.mark.slow
-def test_quickstart_materializes_every_asset_into_the_shared_instance(tmp_path: Path):
-    dagster_home = tmp_path / "dagster_home"
+def quickstart(workdir: Path) -> background.Command:
+    """``bash scripts/quickstart.sh`` with its data and Dagster instance in ``workdir``."""
+    dagster_home = workdir / "dagster_home"
     env = {
         **os.environ,
-        "HEALTHCARE_DATAOPS_DATA_DIR": str(tmp_path / "data"),
+        "HEALTHCARE_DATAOPS_DATA_DIR": str(workdir / "data"),
         "DAGSTER_HOME": str(dagster_home),
     }
     # The quickstart's own sizes: the model must clear its floor on them, or scoring refuses.
@@ -26,11 +29,16 @@ def test_quickstart_materializes_every_asset_into_the_shared_instance(tmp_path: 
         env.pop(name, None)
     dagster_home.mkdir()
     (dagster_home / "dagster.yaml").write_text((REPO_ROOT / "dagster.yaml").read_text())
+    return background.Command(["bash", "scripts/quickstart.sh"], REPO_ROOT, env, timeout=2400)
 
-    done = subprocess.run(
-        ["bash", "scripts/quickstart.sh"], cwd=REPO_ROOT, env=env,
-        capture_output=True, text=True, timeout=2400,
-    )
+
+BACKGROUND_COMMANDS = (quickstart,)
+
+
+@pytest.mark.slow
+def test_quickstart_materializes_every_asset_into_the_shared_instance(request: pytest.FixtureRequest):
+    done = background.finished(request, quickstart)
+    workdir, dagster_home = done.workdir, done.workdir / "dagster_home"
 
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     # It talks: generation every tenth day, each bronze and silver chunk as it commits, the time.
@@ -43,8 +51,8 @@ def test_quickstart_materializes_every_asset_into_the_shared_instance(tmp_path: 
     assert "patient_risk_scores" in done.stdout
     [first_version] = [line for line in done.stdout.splitlines() if line.startswith("1 ")]
     assert "champion" in first_version, done.stdout[-2000:]
-    assert (tmp_path / "data" / "lakehouse" / "bronze" / "ehr_patients" / "_delta_log").is_dir()
-    assert (tmp_path / "data" / "mlflow" / "mlflow.db").is_file()
+    assert (workdir / "data" / "lakehouse" / "bronze" / "ehr_patients" / "_delta_log").is_dir()
+    assert (workdir / "data" / "mlflow" / "mlflow.db").is_file()
     with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
         runs = instance.get_run_records()
         assert [r.dagster_run.status for r in runs] == [dg.DagsterRunStatus.SUCCESS]

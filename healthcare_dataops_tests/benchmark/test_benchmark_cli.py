@@ -14,29 +14,45 @@ from pathlib import Path
 import pytest
 
 from healthcare_dataops.benchmark.scale_run import asset_parents
+from healthcare_dataops_tests import background
 from healthcare_dataops_tests.conftest import REPO_ROOT
 
 ENGINES = {"duckdb", "sail", "local[*]"}
 
 
-def _benchmark(tmp: Path, *arguments: str) -> tuple[str, dict]:
+def _benchmark(tmp: Path, *arguments: str) -> background.Command:
     env = {name: value for name, value in os.environ.items() if not name.startswith("HEALTHCARE_DATAOPS_")}
-    done = subprocess.run(
+    return background.Command(
         [str(Path(sys.executable).with_name("healthcare-dataops")), "benchmark", "--scales", "tiny",
          "--results", str(tmp / "results"), "--workdir", str(tmp / "work"), *arguments],
-        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=1200,
+        REPO_ROOT, env, timeout=1200,
     )
+
+
+def tiny_benchmark_command(tmp: Path) -> background.Command:
+    return _benchmark(tmp)
+
+
+def backfill_benchmark_command(tmp: Path) -> background.Command:
+    return _benchmark(tmp, "--backfill-days", "1,2")
+
+
+# Both run in the background from the start of the test run (background.py).
+BACKGROUND_COMMANDS = (tiny_benchmark_command, backfill_benchmark_command)
+
+
+def _results(done: background.Finished) -> tuple[str, dict]:
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    [markdown] = (tmp / "results").glob("*.md")
-    [results] = (tmp / "results").glob("*.json")
+    [markdown] = (done.workdir / "results").glob("*.md")
+    [results] = (done.workdir / "results").glob("*.json")
     assert markdown.read_text(encoding="utf-8") in done.stdout
     return markdown.read_text(encoding="utf-8"), json.loads(results.read_text(encoding="utf-8"))
 
 
 @pytest.fixture(scope="module")
-def tiny_benchmark(tmp_path_factory) -> tuple[str, dict, Path]:
-    tmp = tmp_path_factory.mktemp("benchmark")
-    return (*_benchmark(tmp), tmp / "work")
+def tiny_benchmark(request) -> tuple[str, dict, Path]:
+    done = background.finished(request, tiny_benchmark_command)
+    return (*_results(done), done.workdir / "work")
 
 
 @pytest.mark.slow
@@ -94,8 +110,8 @@ def test_the_end_to_end_baseline_keeps_the_rows_silver_keeps_from_the_same_files
 
 
 @pytest.mark.slow
-def test_backfills_of_two_lengths_run_in_fresh_lakehouses_and_compare_their_peaks(tmp_path):
-    markdown, results = _benchmark(tmp_path, "--backfill-days", "1,2")
+def test_backfills_of_two_lengths_run_in_fresh_lakehouses_and_compare_their_peaks(request):
+    markdown, results = _results(background.finished(request, backfill_benchmark_command))
     [backfill] = results["backfills"]
     assert results["scales"] == [] and [run["days"] for run in backfill["runs"]] == [1, 2]
     for run in backfill["runs"]:
