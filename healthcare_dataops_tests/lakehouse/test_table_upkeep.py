@@ -55,6 +55,14 @@ def data_files(folder: Path) -> set[str]:
     return {p.relative_to(folder).as_posix() for p in folder.rglob("*.parquet") if "_delta_log" not in p.parts}
 
 
+def _age_the_log(uri: str, *, seconds: float) -> None:
+    """Dates the table's log files ``seconds`` back: delta-rs expires a commit by its file's
+    modification time, so a log retention of a second has passed without waiting it out."""
+    then = time.time() - seconds
+    for entry in Path(uri, "_delta_log").iterdir():
+        os.utime(entry, (then, then))
+
+
 def _table(uri: str, layer: str = "bronze") -> LakehouseTable:
     return LakehouseTable(layer, uri.rstrip("/").rsplit("/", 1)[-1], uri)
 
@@ -118,7 +126,7 @@ def test_a_kept_version_that_cannot_be_loaded_stops_the_vacuum(tmp_path):
     write_deltalake(uri, _rows(0, DAYS[0]), mode="overwrite",
                     configuration={"delta.logRetentionDuration": "interval 1 second"})
     overwrite_whole(uri, 3)
-    time.sleep(1.1)
+    _age_the_log(uri, seconds=10)
     delta = DeltaTable(uri)
     delta.create_checkpoint()
     delta.cleanup_metadata()  # what a writer's checkpoint does once the log retention has passed
@@ -138,7 +146,7 @@ def test_a_table_with_versions_to_keep_keeps_its_whole_log(tmp_path):
     written = [_rows(i, DAYS[0]) for i in (1, 2, 3)]
     for rows in written:
         write_deltalake(uri, rows, mode="overwrite", post_commithook_properties=as_sail_writes)
-    time.sleep(1.1)
+    _age_the_log(uri, seconds=10)
     report = table_upkeep.upkeep(_table(uri, "gold"), {}, **NO_RETENTION, keep_versions=[1])
     assert report.log_cleanup_switched_off and report.files_vacuumed == 2
     assert DeltaTable(uri, version=1).to_pyarrow_table().equals(written[0])

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
-from dagster._core.scheduler.instigation import InstigatorType
+from dagster._core.scheduler.instigation import InstigatorType, TickStatus
 
 from healthcare_dataops.settings import (
     DATA_DIR,
@@ -88,6 +88,12 @@ def _newest_tick(instance: dg.DagsterInstance):
     if state is None:
         return None
     return next(iter(instance.get_ticks(state.instigator_origin_id, state.selector_id, limit=1)), None)
+
+
+def _tick_after(instance: dg.DagsterInstance, tick_id: int) -> bool:
+    """Whether a tick newer than ``tick_id`` has ended (skipped, requested runs, or failed)."""
+    tick = _newest_tick(instance)
+    return tick is not None and tick.tick_id > tick_id and tick.status != TickStatus.STARTED
 
 
 def _record(instance: dg.DagsterInstance, day: str, drift: bool) -> int:
@@ -174,7 +180,10 @@ def test_a_daemon_killed_mid_cursor_neither_misses_nor_repeats_a_drift_event(pro
         last = max(drifted + quiet)
         wait_for("the restarted daemon catching up with every report", lambda: _handled(instance) == last
                  and len(_sensor_runs(instance)) >= len(drifted), CATCH_UP_TIMEOUT_S, processes, every_s=0.5)
-        time.sleep(6)  # one more turn of the daemon's sensor loop: a repeat would show now
+        # A repeat would come from a later tick: wait for one to finish after the catch-up.
+        caught_up = _newest_tick(instance).tick_id
+        wait_for("a tick of the sensor after the catch-up", lambda: _tick_after(instance, caught_up),
+                 CATCH_UP_TIMEOUT_S, processes, every_s=0.2)
         runs = _sensor_runs(instance)
         keys = Counter(r.tags[RUN_KEY_TAG] for r in runs)
         assert keys == Counter(str(s) for s in drifted), (
