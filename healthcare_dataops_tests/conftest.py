@@ -57,8 +57,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         # Last: the other Python's test, whose install runs in the background meanwhile.
         items.sort(key=lambda item: item.path.name == "test_other_python.py")
     else:
-        # The rest, then the engine-heavy files, then the tests of the background commands, then
-        # the other Python's test (its install also runs in the background meanwhile).
+        # The rest, then the engine-heavy files, then the tests of the background commands, the
+        # other Python's last (its install waits on the package index beside the rest).
         items.sort(key=lambda item: (item.path.name == "test_other_python.py",
                                      bool(getattr(getattr(item, "module", None), "BACKGROUND_COMMANDS", ())),
                                      _module(item) in AFTER_THE_BACKGROUND))
@@ -78,20 +78,18 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     from healthcare_dataops_tests import background
 
     if _module(item) in AFTER_THE_BACKGROUND and background.BACKGROUND_KEY in item.config.stash:
-        item.config.stash[background.BACKGROUND_KEY].wait_for_all()
+        item.config.stash[background.BACKGROUND_KEY].wait_for_queue()
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
-    from healthcare_dataops_tests import background, other_python
+    from healthcare_dataops_tests import background
 
     background.start_in_background(session)
-    other_python.start_in_background(session)
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
-    from healthcare_dataops_tests import background, other_python
+    from healthcare_dataops_tests import background
 
-    other_python.remove_background_install(session)
     if background.BACKGROUND_KEY in session.config.stash:
         session.config.stash[background.BACKGROUND_KEY].remove()
 

@@ -2,27 +2,26 @@
 
 The install is the quickstart's (the package and its runtime dependencies, no extras), from a
 copy of the package's sources so that the build leaves nothing in the checkout. It takes
-minutes, most of them waiting on the package index rather than computing, so the suite starts
-it in the background when it collects the test that needs it (conftest) and the test waits
-for it at the end of the run.
+minutes, most of them waiting on the package index rather than computing, so it is a background
+command started beside the others when the suite collects the test that needs it
+(background.py), and the test reads its folder at the end of the run.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
-import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from healthcare_dataops_tests import background
 from healthcare_dataops_tests.conftest import REPO_ROOT
 
 # pyproject.toml's requires-python, as (major, minor) pairs.
 SUPPORTED = ((3, 11), (3, 12))
-TEST_MODULE = "test_other_python.py"
 
 
 def find_other_python() -> str | None:
@@ -46,72 +45,31 @@ def _pyenv_interpreters(name: str) -> list[str]:
     return sorted(str(p) for p in Path(root).glob(f"versions/*/bin/{name}")) if root else []
 
 
-@dataclass
-class OtherPythonInstall:
-    """A venv of ``python`` in ``root/venv`` with the package installed from ``root/source``."""
-
-    python: str
-    root: Path
-    process: subprocess.Popen
-
-    @property
-    def source(self) -> Path:
-        return self.root / "source"
-
-    @property
-    def bin_dir(self) -> Path:
-        return self.root / "venv" / "bin"
-
-    @property
-    def log(self) -> Path:
-        return self.root / "install.log"
-
-    @classmethod
-    def start(cls, python: str) -> OtherPythonInstall:
-        root = Path(tempfile.mkdtemp(prefix="healthcare-dataops-other-python-"))
-        source = root / "source"
-        source.mkdir()
-        for name in ("pyproject.toml", "README.md"):
-            shutil.copyfile(REPO_ROOT / name, source / name)
-        shutil.copytree(REPO_ROOT / "healthcare_dataops", source / "healthcare_dataops",
-                        ignore=shutil.ignore_patterns("__pycache__"))
-        # The code maps silver conforms to, read from the working directory of an installed package.
-        shutil.copytree(REPO_ROOT / "data" / "reference", source / "data" / "reference")
-        venv = root / "venv"
-        script = (f"set -e; '{python}' -m venv '{venv}'; "
-                  f"'{venv}/bin/python' -m pip install --quiet --no-compile -c '{REPO_ROOT / 'constraints.txt'}' "
-                  f"'{source}'; '{venv}/bin/python' -m pip check")
-        with open(root / "install.log", "wb") as log:
-            process = subprocess.Popen(["bash", "-c", script], stdout=log, stderr=subprocess.STDOUT,
-                                       stdin=subprocess.DEVNULL, start_new_session=True)
-        return cls(python, root, process)
-
-    def wait(self, timeout: float = 1800) -> None:
-        """Until the install is done; fails with its log if it failed."""
-        code = self.process.wait(timeout=timeout)
-        assert code == 0, f"installing onto {self.python} failed:\n{self.log.read_text(errors='replace')[-4000:]}"
-
-    def remove(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait()
-        shutil.rmtree(self.root, ignore_errors=True)
+def source(workdir: Path) -> Path:
+    """The copy of the package's sources the install builds from, in the command's folder."""
+    return workdir / "source"
 
 
-INSTALL_KEY = pytest.StashKey[OtherPythonInstall]()
+def bin_dir(workdir: Path) -> Path:
+    return workdir / "venv" / "bin"
 
 
-def start_in_background(session: pytest.Session) -> None:
-    """The install started as soon as the run is known to hold the test (in one process: with
-    workers, the worker that runs it installs then)."""
-    if hasattr(session.config, "workerinput") or not any(item.path.name == TEST_MODULE for item in session.items):
-        return
+def install_on_the_other_python(workdir: Path) -> background.Command:
+    """A venv of the other supported Python in ``workdir/venv``, the package installed into it
+    from a copy of its sources in ``workdir/source``; a skip where the machine has no other."""
     python = find_other_python()
-    if python is not None:
-        session.config.stash[INSTALL_KEY] = OtherPythonInstall.start(python)
-
-
-def remove_background_install(session: pytest.Session) -> None:
-    install = session.config.stash.get(INSTALL_KEY, None)
-    if install is not None:
-        install.remove()
+    if python is None:
+        pytest.skip(f"no other supported Python ({', '.join(f'{a}.{b}' for a, b in SUPPORTED)}) installed")
+    copy = source(workdir)
+    copy.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copyfile(REPO_ROOT / name, copy / name)
+    shutil.copytree(REPO_ROOT / "healthcare_dataops", copy / "healthcare_dataops",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    # The code maps silver conforms to, read from the working directory of an installed package.
+    shutil.copytree(REPO_ROOT / "data" / "reference", copy / "data" / "reference")
+    venv = workdir / "venv"
+    script = (f"set -e; '{python}' -m venv '{venv}'; "
+              f"'{venv}/bin/python' -m pip install --quiet --no-compile -c '{REPO_ROOT / 'constraints.txt'}' "
+              f"'{copy}'; '{venv}/bin/python' -m pip check")
+    return background.Command(["bash", "-c", script], workdir, dict(os.environ), timeout=1800, queued=False)

@@ -1,6 +1,6 @@
 """The lock on the other Python it supports: the suite runs on one interpreter (3.11 in CI and
 the image), and where the machine also has the other (3.12), the main job's install goes onto
-it from constraints.txt (other_python.py: started in the background when the suite begins)
+it from constraints.txt (other_python.py: a background command started when the suite begins)
 and every feed's bronze and a silver table with its checks materialize there through the
 Dagster CLI, in the sources' copy, as an installed package runs in the image's working
 directory.
@@ -10,35 +10,29 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from deltalake import DeltaTable
 
-from healthcare_dataops_tests.other_python import (
-    INSTALL_KEY,
-    SUPPORTED,
-    OtherPythonInstall,
-    find_other_python,
-)
+from healthcare_dataops_tests import background, other_python
+from healthcare_dataops_tests.other_python import SUPPORTED, install_on_the_other_python
 from healthcare_dataops_tests.project_env import project_environment
 
 pytestmark = pytest.mark.slow
 
 DAY = "2026-01-01"
+# Beside the other background commands from the start of the run (background.py).
+BACKGROUND_COMMANDS = (install_on_the_other_python,)
 
 
 @pytest.fixture
-def other_python(request) -> OtherPythonInstall:
-    install = request.config.stash.get(INSTALL_KEY, None)
-    if install is None:  # run on its own, or on a worker: install now
-        python = find_other_python()
-        if python is None:
-            pytest.skip(f"no other supported Python ({', '.join(f'{a}.{b}' for a, b in SUPPORTED)}) installed")
-        install = OtherPythonInstall.start(python)
-        request.addfinalizer(install.remove)
-    install.wait()
-    return install
+def installed(request) -> Path:
+    """The install's folder, once it is done (a skip where the machine has no other Python)."""
+    done = background.finished(request, install_on_the_other_python)
+    assert done.returncode == 0, f"installing onto the other Python failed:\n{done.stdout[-2000:]}{done.stderr[-4000:]}"
+    return done.workdir
 
 
 def _run(command: list[str], **options) -> subprocess.CompletedProcess:
@@ -47,8 +41,8 @@ def _run(command: list[str], **options) -> subprocess.CompletedProcess:
     return done
 
 
-def test_the_lock_installs_and_the_data_layers_run_on_the_other_supported_python(other_python, tmp_path: Path):
-    bin_dir, source = other_python.bin_dir, other_python.source
+def test_the_lock_installs_and_the_data_layers_run_on_the_other_supported_python(installed: Path, tmp_path: Path):
+    bin_dir, source = other_python.bin_dir(installed), other_python.source(installed)
     data = tmp_path / "data"
     env = project_environment(tmp_path / "dagster_home", tmp_path / "landing", data)
     env["PATH"] = f"{bin_dir}{os.pathsep}{env['PATH']}"
@@ -66,6 +60,7 @@ def test_the_lock_installs_and_the_data_layers_run_on_the_other_supported_python
     assert "RUN_SUCCESS" in told and "Asset check 'critical_expectations' on 'patients' passed" in told
 
     version = _run([str(bin_dir / "python"), "-c", "import sys; print(sys.version)"]).stdout
-    assert version.startswith(f"{Path(other_python.python).name.removeprefix('python')}."), version
+    [other] = [f"{major}.{minor}." for major, minor in SUPPORTED if (major, minor) != sys.version_info[:2]]
+    assert version.startswith(other), version
     for layer, table in (("bronze", "wearable_readings_raw"), ("bronze", "lab_results_raw"), ("silver", "patients")):
         assert DeltaTable(str(data / "lakehouse" / layer / table)).to_pyarrow_table().num_rows > 0, table
